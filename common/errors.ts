@@ -35,6 +35,9 @@ export const ERROR_CODES = {
   LF_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body too large' },
   LF_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests' },
   LF_ERR_INTERNAL: { status: 500, message: 'Internal error' },
+  LF_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
+  // database
+  LF_ERR_DB_MIGRATION: { status: 500, message: 'A database migration failed' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
