@@ -14,7 +14,12 @@ export interface MetricWindow {
   error_rate: number;
   /** Increases with every update of the same window; the view keeps the highest. */
   version: number;
+  /** Window size: `1m` (default when absent) or the `1h` rollup. Added by the aggregate stage. */
+  resolution?: MetricResolution;
 }
+
+/** The window sizes the aggregate stage emits and the views keep. */
+export type MetricResolution = '1m' | '1h';
 
 export interface MetricPoint {
   /** Bucket start, epoch ms. */
