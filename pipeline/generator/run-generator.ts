@@ -1,0 +1,196 @@
+/**
+ * Runs the generator against a clock: writes `rate` events per second to a file or stream, in
+ * batches (one write per tick carries every event that fell due since the last one) so the rate
+ * holds at tens of thousands per second, waiting for `drain` so a slow reader throttles us
+ * instead of growing memory.
+ */
+
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { formatLog, type LogFormat } from './formats.ts';
+import { createLogFactory, type GeneratedLog } from './log-factory.ts';
+
+export interface GeneratorOptions {
+  format?: LogFormat;
+  /** Events per second; 0 means as fast as the output accepts. Default 10. */
+  rate?: number;
+  /** Stop after this many events (bursts included). */
+  count?: number;
+  /** Stop after this long. */
+  durationMs?: number;
+  /** Every this many ms, a burst of ERRORs from one service; 0 = no bursts. Default 0. */
+  burstIntervalMs?: number;
+  /** Events per burst, written on top of the steady rate. Default 25. */
+  burstSize?: number;
+  seed?: number;
+  /** A file path (appended to) or a stream; default stdout. */
+  output?: string | Writable;
+  /**
+   * Virtual clock: event i gets `startTime + i * 1000 / rate` instead of the wall clock, so a
+   * seeded run is byte-for-byte reproducible.
+   */
+  startTime?: number;
+  /** Called every `progressIntervalMs` (default 5000) while running. */
+  onProgress?: (stats: GeneratorStats) => void;
+  progressIntervalMs?: number;
+  /** Called with every event, e.g. by benches that measure latency from append. */
+  onEvent?: (log: GeneratedLog) => void;
+}
+
+export interface GeneratorStats {
+  events: number;
+  lines: number;
+  bytes: number;
+  bursts: number;
+  byLevel: Record<string, number>;
+  byService: Record<string, number>;
+  elapsedMs: number;
+}
+
+/**
+ * A running generator. `done` settles when the count/duration is reached (or after `stop()`);
+ * `stop()` is idempotent and resolves once the last batch is flushed and a file output closed.
+ */
+export interface RunningGenerator {
+  readonly done: Promise<GeneratorStats>;
+  stop(): Promise<GeneratorStats>;
+  stats(): GeneratorStats;
+}
+
+const MAX_EVENTS_PER_TICK = 20_000;
+const TICK_MS = 10;
+
+export function startGenerator(options: GeneratorOptions = {}): RunningGenerator {
+  const format = options.format ?? 'text';
+  const rate = options.rate ?? 10;
+  const burstIntervalMs = options.burstIntervalMs ?? 0;
+  const burstSize = options.burstSize ?? 25;
+  const factory = createLogFactory({ seed: options.seed });
+  const ownsOutput = typeof options.output === 'string';
+  const out: Writable =
+    typeof options.output === 'string'
+      ? createWriteStream(options.output, { flags: 'a' })
+      : (options.output ?? process.stdout);
+
+  const stats: GeneratorStats = {
+    events: 0,
+    lines: 0,
+    bytes: 0,
+    bursts: 0,
+    byLevel: {},
+    byService: {},
+    elapsedMs: 0,
+  };
+  const started = Date.now();
+  let nextBurst = burstIntervalMs > 0 ? started + burstIntervalMs : Number.POSITIVE_INFINITY;
+  let extraDue = 0;
+  let stopping = false;
+  let wake: (() => void) | undefined;
+
+  const timestampOf = (i: number) =>
+    options.startTime !== undefined
+      ? options.startTime + Math.floor((i * 1000) / (rate || 1000))
+      : Date.now();
+
+  const progressTimer = options.onProgress
+    ? setInterval(() => options.onProgress?.(snapshot()), options.progressIntervalMs ?? 5000)
+    : undefined;
+  progressTimer?.unref();
+
+  function snapshot(): GeneratorStats {
+    return {
+      ...stats,
+      byLevel: { ...stats.byLevel },
+      byService: { ...stats.byService },
+      elapsedMs: Date.now() - started,
+    };
+  }
+
+  async function loop(): Promise<void> {
+    while (!stopping) {
+      const now = Date.now();
+      const elapsed = now - started;
+      if (options.durationMs !== undefined && elapsed >= options.durationMs) break;
+      if (options.count !== undefined && stats.events >= options.count) break;
+      if (now >= nextBurst) {
+        factory.startBurst(burstSize);
+        stats.bursts++;
+        extraDue += burstSize;
+        nextBurst += burstIntervalMs;
+      }
+      let due =
+        rate > 0 ? Math.floor((rate * elapsed) / 1000) + extraDue - stats.events : MAX_EVENTS_PER_TICK;
+      if (options.count !== undefined) due = Math.min(due, options.count - stats.events);
+      due = Math.min(due, MAX_EVENTS_PER_TICK);
+      if (due > 0) {
+        let chunk = '';
+        for (let i = 0; i < due; i++) {
+          const log = factory.next(timestampOf(stats.events));
+          options.onEvent?.(log);
+          chunk += formatLog(log, format);
+          stats.events++;
+          stats.lines += 1 + (format === 'text' && log.stack ? log.stack.length : 0);
+          stats.byLevel[log.level] = (stats.byLevel[log.level] ?? 0) + 1;
+          stats.byService[log.service] = (stats.byService[log.service] ?? 0) + 1;
+        }
+        stats.bytes += Buffer.byteLength(chunk);
+        if (!out.write(chunk)) await once(out, 'drain');
+        if (rate <= 0) {
+          await new Promise((r) => setImmediate(r));
+          continue;
+        }
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, TICK_MS);
+      });
+    }
+  }
+
+  const done = (async () => {
+    try {
+      await loop();
+    } finally {
+      if (progressTimer) clearInterval(progressTimer);
+      if (ownsOutput) {
+        out.end();
+        await once(out, 'close');
+      }
+    }
+    return snapshot();
+  })();
+
+  return {
+    done,
+    stats: snapshot,
+    async stop() {
+      stopping = true;
+      wake?.();
+      return done;
+    },
+  };
+}
+
+/** Appends `count` events to `path` as fast as possible (benches, fixtures). */
+export async function writeLogs(
+  path: string,
+  count: number,
+  options: Omit<GeneratorOptions, 'output' | 'count' | 'rate'> = {},
+): Promise<GeneratorStats> {
+  return startGenerator({ ...options, output: path, count, rate: 0 }).done;
+}
+
+/** `count` events as formatted strings (each ends with `\n`; text stack traces span lines). */
+export function generateLogLines(
+  count: number,
+  options: { format?: LogFormat; seed?: number; startTime?: number; intervalMs?: number } = {},
+): string[] {
+  const factory = createLogFactory({ seed: options.seed });
+  const start = options.startTime ?? Date.now();
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    lines.push(formatLog(factory.next(start + i * (options.intervalMs ?? 1)), options.format ?? 'text'));
+  }
+  return lines;
+}

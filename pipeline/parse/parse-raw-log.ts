@@ -1,0 +1,107 @@
+/**
+ * `parseRawLog`: one raw record → one parsed log, pure and total. It understands the seed's text
+ * format (`2025-10-23 14:32:15 INFO [payment-service] message key=value`, optionally followed by
+ * stack-trace lines the shipper joined) and its JSON format (`timestamp`, `level`, `service`,
+ * `message`, everything else into `extra_fields` as strings). Anything else is kept whole with
+ * level UNKNOWN and the shipper's timestamp — a log is never dropped and this never throws.
+ */
+import type { Level, ParsedLog } from '../../storage/logs/types.ts';
+import { extractErrorCode, extractKeyValues, fieldString } from './fields.ts';
+import { normalizeLevel } from './levels.ts';
+import { logIdOf } from './log-id.ts';
+import type { RawLog } from './raw-log.ts';
+import { parseTimestamp } from './timestamps.ts';
+
+// timestamp, level, optional [service], message (first line only; the rest is a joined stack trace)
+const TEXT_LINE =
+  /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)\s+([A-Za-z]{3,11})\s+(?:\[([^\]\s]{1,128})\]\s*)?(.*)$/;
+
+const JSON_KNOWN = new Set([
+  'timestamp',
+  '@timestamp',
+  'time',
+  'ts',
+  'level',
+  'severity',
+  'service',
+  'message',
+  'msg',
+]);
+
+interface Parsed {
+  timestamp: number;
+  level: Level;
+  service: string;
+  message: string;
+  extra: Record<string, string>;
+}
+
+function parseText(text: string, raw: RawLog): Parsed | undefined {
+  const newline = text.indexOf('\n');
+  const first = newline === -1 ? text : text.slice(0, newline);
+  const m = TEXT_LINE.exec(first);
+  if (!m) return undefined;
+  const level = normalizeLevel(m[2]);
+  const timestamp = parseTimestamp(m[1]);
+  if (!level || timestamp === undefined) return undefined;
+  const head = m[4];
+  const extra: Record<string, string> = {};
+  extractKeyValues(head, extra);
+  extractErrorCode(head, extra);
+  return {
+    timestamp,
+    level,
+    service: m[3] ?? raw.metadata.service,
+    message: newline === -1 ? head : head + text.slice(newline),
+    extra,
+  };
+}
+
+function parseJson(text: string, raw: RawLog): Parsed | undefined {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{') || !trimmed.endsWith('}')) return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(trimmed);
+  } catch {
+    return undefined;
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
+  const o = doc as Record<string, unknown>;
+  const extra: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (!JSON_KNOWN.has(k) && k !== '__proto__') extra[k] = fieldString(v);
+  }
+  const message = fieldString(o.message ?? o.msg ?? '');
+  extractErrorCode(message, extra);
+  return {
+    timestamp:
+      parseTimestamp(o.timestamp ?? o['@timestamp'] ?? o.time ?? o.ts) ?? raw.metadata.shipper_timestamp,
+    level: normalizeLevel(o.level ?? o.severity) ?? 'UNKNOWN',
+    service: typeof o.service === 'string' && o.service !== '' ? o.service : raw.metadata.service,
+    message,
+    extra,
+  };
+}
+
+export function parseRawLog(raw: RawLog, now: number = Date.now()): ParsedLog {
+  const text = raw.raw_log ?? '';
+  let parsed: Parsed | undefined;
+  try {
+    parsed = parseJson(text, raw) ?? parseText(text, raw);
+  } catch {
+    parsed = undefined; // a parser bug must not drop the log: fall through to UNKNOWN
+  }
+  const extra = parsed?.extra ?? {};
+  if (raw.metadata.truncated) extra.truncated = 'true';
+  return {
+    id: logIdOf(raw),
+    timestamp: parsed?.timestamp ?? raw.metadata.shipper_timestamp,
+    level: parsed?.level ?? 'UNKNOWN',
+    service: parsed?.service ?? raw.metadata.service,
+    message: parsed?.message ?? text,
+    source: { hostname: raw.metadata.source, file: raw.metadata.file_path },
+    extra_fields: extra,
+    ingested_at: now,
+  };
+}
