@@ -1,0 +1,222 @@
+/**
+ * The distributed mode's metric view, written by the Redis materialiser and read by the API.
+ *
+ * Layout (prefix default `lf:`):
+ *   `<prefix>m:<res>:<service>`  sorted set, score = window_start, one member per window:
+ *                                JSON {s, e, v, t, c} (start, end, version, total, counts)
+ *   `<prefix>m:services`         sorted set, member = service, score = newest window_start seen
+ * A read of any range is one ZRANGEBYSCORE per service, pipelined: two round trips for all
+ * services (the service list, then the ranges), one for a single service.
+ *
+ * Writes go through a Lua script that replaces a window only when the new version is higher, so
+ * replays and out-of-order updates are idempotent; it also trims windows past the resolution's
+ * retention and sets a TTL, so memory stays bounded (1m ≈ 2 days, 1h ≈ 31 days).
+ *
+ * Lifecycle: `createRedisMetricsView()` connects lazily; `close()` quits the connection and is idempotent.
+ */
+import { Redis } from 'ioredis';
+import { LogFlowError } from '../../common/errors.ts';
+import { planRange, planTotals, rollupSeries, type ServiceTotals, sumByService } from './rollup.ts';
+import type { MetricPoint, MetricResolution, MetricsView, MetricWindow } from './types.ts';
+import { RESOLUTION_MS, RESOLUTION_RETENTION_MS } from './windows.ts';
+
+export interface RedisMetricsViewOptions {
+  url: string;
+  /** Key prefix (tests use a random one). Default `lf:`. */
+  prefix?: string;
+  now?: () => number;
+}
+
+// KEYS: window key, services key. ARGV: window_start, version, member, service, retention ms,
+// now ms, services retention ms.
+const UPSERT_SCRIPT = `
+local start = tonumber(ARGV[1])
+local now = tonumber(ARGV[6])
+local retention = tonumber(ARGV[5])
+if start < now - retention then return 0 end
+local current = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])
+for _, member in ipairs(current) do
+  local ok, obj = pcall(cjson.decode, member)
+  if ok and tonumber(obj.v) >= tonumber(ARGV[2]) then return 0 end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. tostring(now - retention))
+redis.call('PEXPIRE', KEYS[1], retention)
+local seen = redis.call('ZSCORE', KEYS[2], ARGV[4])
+if (not seen) or tonumber(seen) < start then redis.call('ZADD', KEYS[2], ARGV[1], ARGV[4]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. tostring(now - tonumber(ARGV[7])))
+redis.call('PEXPIRE', KEYS[2], ARGV[7])
+return 1
+`;
+
+interface StoredWindow {
+  s: number;
+  e: number;
+  v: number;
+  t: number;
+  c: Record<string, number>;
+}
+
+type ScriptRedis = Redis & {
+  lfUpsertWindow(windowKey: string, servicesKey: string, ...args: (string | number)[]): Promise<number>;
+};
+
+export class RedisMetricsView implements MetricsView {
+  readonly kind = 'redis' as const;
+  readonly prefix: string;
+  private readonly redis: ScriptRedis;
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(options: RedisMetricsViewOptions) {
+    this.prefix = options.prefix ?? 'lf:';
+    this.now = options.now ?? Date.now;
+    const redis = new Redis(options.url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 3,
+      enableReadyCheck: true,
+    });
+    redis.defineCommand('lfUpsertWindow', { numberOfKeys: 2, lua: UPSERT_SCRIPT });
+    redis.on('error', () => {
+      // Errors surface on the commands that fail; the event only needs a listener so ioredis
+      // does not print unhandled-error warnings while it reconnects.
+    });
+    this.redis = redis as ScriptRedis;
+  }
+
+  windowKey(resolution: MetricResolution, service: string): string {
+    return `${this.prefix}m:${resolution}:${service}`;
+  }
+
+  get servicesKey(): string {
+    return `${this.prefix}m:services`;
+  }
+
+  async upsert(windows: MetricWindow[]): Promise<void> {
+    if (windows.length === 0) return;
+    const now = this.now();
+    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & {
+      lfUpsertWindow(...args: (string | number)[]): unknown;
+    };
+    for (const w of windows) {
+      const resolution = w.resolution ?? '1m';
+      const member: StoredWindow = {
+        s: w.window_start,
+        e: w.window_end,
+        v: w.version,
+        t: w.total,
+        c: w.counts,
+      };
+      pipeline.lfUpsertWindow(
+        this.windowKey(resolution, w.service),
+        this.servicesKey,
+        w.window_start,
+        w.version,
+        JSON.stringify(member),
+        w.service,
+        RESOLUTION_RETENTION_MS[resolution],
+        now,
+        RESOLUTION_RETENTION_MS['1h'],
+      );
+    }
+    const results = await this.run(() => pipeline.exec());
+    const failed = (results ?? []).find(([err]) => err);
+    if (failed)
+      throw new LogFlowError('LF_ERR_SERVICE_UNAVAILABLE', 'Redis rejected a window update', {
+        cause: failed[0],
+        retriable: true,
+      });
+  }
+
+  async series(from: number, to: number, bucketMs: number, service?: string): Promise<MetricPoint[]> {
+    const plan = planRange(from, to, bucketMs, this.now());
+    const windows = await this.fetch(plan.resolution, plan.fromWindow, to, service);
+    return rollupSeries(windows, plan);
+  }
+
+  async byService(from: number, to: number): Promise<ServiceTotals> {
+    const plan = planTotals(from, to, this.now());
+    return sumByService(await this.fetch(plan.resolution, plan.fromWindow, to));
+  }
+
+  async services(): Promise<string[]> {
+    const names = await this.run(() => this.redis.zrange(this.servicesKey, 0, -1));
+    return names.sort();
+  }
+
+  async clear(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.run(() =>
+        this.redis.scan(cursor, 'MATCH', `${this.prefix}m:*`, 'COUNT', 500),
+      );
+      cursor = next;
+      if (keys.length > 0) await this.run(() => this.redis.unlink(...keys));
+    } while (cursor !== '0');
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.run(() => this.redis.ping())) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  /** Windows of `resolution` with window_start in [from, to): one service, or all of them pipelined. */
+  private async fetch(
+    resolution: MetricResolution,
+    from: number,
+    to: number,
+    service?: string,
+  ): Promise<MetricWindow[]> {
+    const services = service !== undefined ? [service] : await this.services();
+    if (services.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const name of services) pipeline.zrangebyscore(this.windowKey(resolution, name), from, `(${to}`);
+    const results = (await this.run(() => pipeline.exec())) ?? [];
+    const out: MetricWindow[] = [];
+    results.forEach(([err, members], i) => {
+      if (err)
+        throw new LogFlowError('LF_ERR_SERVICE_UNAVAILABLE', 'Redis read failed', {
+          cause: err,
+          retriable: true,
+        });
+      for (const member of members as string[]) out.push(decode(services[i], resolution, member));
+    });
+    return out;
+  }
+
+  private async run<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (err instanceof LogFlowError) throw err;
+      throw new LogFlowError('LF_ERR_SERVICE_UNAVAILABLE', `Redis: ${(err as Error).message}`, {
+        cause: err,
+        retriable: true,
+      });
+    }
+  }
+}
+
+function decode(service: string, resolution: MetricResolution, member: string): MetricWindow {
+  const w = JSON.parse(member) as StoredWindow;
+  return {
+    service,
+    window_start: w.s,
+    window_end: w.e ?? w.s + RESOLUTION_MS[resolution],
+    counts: w.c,
+    total: w.t,
+    error_rate: w.t ? ((w.c.ERROR ?? 0) + (w.c.FATAL ?? 0)) / w.t : 0,
+    version: w.v,
+    resolution,
+  };
+}
