@@ -26,6 +26,11 @@ export interface LogFlowConfig {
   jwtSecret: string | undefined;
   /** Secret that signs outgoing webhooks (HMAC-SHA256). */
   webhookSecret: string | undefined;
+  /**
+   * IPs/CIDRs webhooks may reach although they are private/loopback/link-local
+   * (`LOGFLOW_WEBHOOK_ALLOW`, comma-separated, e.g. `127.0.0.1,10.0.0.0/8`). Empty by default.
+   */
+  webhookAllowList: string[];
   /** Topic names of the log pipeline (logs-raw → logs-parsed → logs-metrics → alerts). */
   topics: PipelineTopics;
   /** Partitions created for the pipeline's topics. */
@@ -99,6 +104,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<LogFlowCon
     adminPassword: env.LOGFLOW_ADMIN_PASSWORD || undefined,
     jwtSecret: env.LOGFLOW_JWT_SECRET || undefined,
     webhookSecret: env.LOGFLOW_WEBHOOK_SECRET || undefined,
+    webhookAllowList: (env.LOGFLOW_WEBHOOK_ALLOW ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     topics: { ...DEFAULT_TOPICS },
     partitions: intFrom(env, 'LOGFLOW_PARTITIONS', 6),
     generate: (env.LOGFLOW_GENERATE ?? 'true') !== 'false',

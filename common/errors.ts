@@ -38,6 +38,12 @@ export const ERROR_CODES = {
   LF_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
   // database
   LF_ERR_DB_MIGRATION: { status: 500, message: 'A database migration failed' },
+  // webhooks
+  LF_ERR_WEBHOOK_TARGET_FORBIDDEN: {
+    status: 400,
+    message: 'Webhook target resolves to a private, loopback or link-local address',
+  },
+  LF_ERR_WEBHOOK_DELIVERY: { status: 502, message: 'Webhook delivery failed' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
