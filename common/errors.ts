@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   // services and sinks
   LF_ERR_SERVICE_UNAVAILABLE: { status: 503, message: 'A required service is unavailable' },
   LF_ERR_SINK_REJECTED: { status: 500, message: 'The sink rejected a record' },
+  // file shipper
+  LF_ERR_SHIPPER_CHECKPOINT: { status: 500, message: 'The shipper checkpoint cannot be read or written' },
   // API
   LF_ERR_VALIDATION: { status: 400, message: 'Request validation failed' },
   LF_ERR_BAD_REQUEST: { status: 400, message: 'Bad request' },
