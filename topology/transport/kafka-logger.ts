@@ -1,0 +1,33 @@
+/**
+ * Routes kafkajs' own logging through pino. kafkajs logs routine events (rebalances, retries)
+ * at INFO/ERROR; they go out one level lower so a healthy pipeline's logs stay quiet, and the
+ * kafkajs level follows LOG_LEVEL (default warn).
+ */
+import { logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
+import { createLogger } from '../../common/logger.ts';
+
+const log = createLogger('kafkajs');
+
+export function kafkaLogLevel(level: string = process.env.LOG_LEVEL ?? 'warn'): KafkaLogLevel {
+  switch (level) {
+    case 'trace':
+    case 'debug':
+      return KafkaLogLevel.DEBUG;
+    case 'info':
+      return KafkaLogLevel.INFO;
+    case 'warn':
+      return KafkaLogLevel.WARN;
+    default:
+      return KafkaLogLevel.ERROR;
+  }
+}
+
+export const pinoLogCreator: logCreator =
+  () =>
+  ({ namespace, level, log: entry }) => {
+    const { message, timestamp: _ts, logger: _logger, ...rest } = entry;
+    const fields = { namespace, ...rest };
+    if (level === KafkaLogLevel.ERROR) log.warn(fields, message);
+    else if (level === KafkaLogLevel.WARN) log.info(fields, message);
+    else log.debug(fields, message);
+  };
