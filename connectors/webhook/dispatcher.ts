@@ -1,0 +1,176 @@
+/**
+ * Delivers one alert event to all its receivers: signs, POSTs, retries each failing receiver with
+ * exponential backoff (independently of the others), and resolves once every receiver has either
+ * succeeded or been given up on. The ledger is written after every outcome, so a receiver that
+ * succeeded is never sent the event again — not by a retry, not after a restart.
+ */
+import { createLogger } from '../../common/logger.ts';
+import { type AlertEvent, type AlertTargetRef, alertEventId } from '../../pipeline/alert/types.ts';
+import type { DeliveryLedger, DeliveryRecord } from './delivery-ledger.ts';
+import { postJson } from './http-post.ts';
+import { jsonPayload, slackPayload } from './payload.ts';
+import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './signature.ts';
+import type { TargetGuard } from './ssrf-guard.ts';
+
+export interface RetryPolicy {
+  /** First retry delay. Default 1 s. */
+  baseDelayMs: number;
+  /** Cap of one delay. Default 60 s. */
+  maxDelayMs: number;
+  /** Give up on a receiver this long after its first attempt. Default 1 h. */
+  giveUpAfterMs: number;
+  /** Per-request timeout. Default 10 s. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  baseDelayMs: 1000,
+  maxDelayMs: 60_000,
+  giveUpAfterMs: 3_600_000,
+  timeoutMs: 10_000,
+};
+
+/** Reported once per receiver given up on (the lead wires it to history / metrics). */
+export interface GiveUpReport {
+  event: AlertEvent;
+  eventId: string;
+  url: string;
+  attempts: number;
+  lastError: string;
+}
+
+export interface DispatcherOptions {
+  secret: string;
+  guard: TargetGuard;
+  ledger: DeliveryLedger;
+  retry?: Partial<RetryPolicy>;
+  /** Receivers of every alert, in addition to each rule's targets. */
+  defaultTargets?: AlertTargetRef[];
+  onGiveUp?(report: GiveUpReport): void;
+  now?: () => number;
+}
+
+export function backoffDelay(
+  attempt: number,
+  policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>,
+): number {
+  return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+}
+
+export class WebhookDispatcher {
+  private readonly retry: RetryPolicy;
+  private readonly now: () => number;
+  private readonly log = createLogger('webhook');
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly wakers = new Set<() => void>();
+  private stopped = false;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Receivers of an event: its targets plus the defaults, each URL once. Silenced events have none. */
+  targetsOf(evt: AlertEvent): AlertTargetRef[] {
+    if (evt.silenced) return [];
+    const seen = new Map<string, AlertTargetRef>();
+    for (const t of [...evt.targets, ...(this.options.defaultTargets ?? [])])
+      if (!seen.has(t.url)) seen.set(t.url, t);
+    return [...seen.values()];
+  }
+
+  /**
+   * Resolves when every receiver is done (succeeded or given up), or early with `false` when the
+   * dispatcher is stopped (the event is then redelivered from the uncommitted offset later).
+   */
+  async dispatch(evt: AlertEvent): Promise<boolean> {
+    const eventId = alertEventId(evt);
+    const results = await Promise.all(this.targetsOf(evt).map((t) => this.deliver(evt, eventId, t)));
+    return results.every(Boolean);
+  }
+
+  /** Cancels pending retries; in-flight dispatches resolve `false`. Idempotent. */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const wake of this.wakers) wake();
+    this.wakers.clear();
+  }
+
+  private async deliver(evt: AlertEvent, eventId: string, target: AlertTargetRef): Promise<boolean> {
+    const { ledger } = this.options;
+    let record: DeliveryRecord = ledger.get(eventId, target.url) ?? {
+      event_id: eventId,
+      url: target.url,
+      status: 'pending',
+      attempts: 0,
+      first_attempt_at: this.now(),
+      updated_at: this.now(),
+      last_error: null,
+    };
+    const body = JSON.stringify(target.format === 'slack' ? slackPayload(evt) : jsonPayload(evt, eventId));
+    while (record.status === 'pending') {
+      if (this.stopped) return false;
+      const timestamp = Math.floor(this.now() / 1000);
+      const outcome = await postJson(
+        target.url,
+        body,
+        {
+          [SIGNATURE_HEADER]: signWebhook(this.options.secret, timestamp, body),
+          [TIMESTAMP_HEADER]: String(timestamp),
+          'X-LogFlow-Event-Id': eventId,
+          'X-LogFlow-Attempt': String(record.attempts + 1),
+          'user-agent': 'LogFlow-Webhook/1',
+        },
+        this.options.guard,
+        this.retry.timeoutMs,
+      );
+      const now = this.now();
+      record = { ...record, attempts: record.attempts + 1, updated_at: now };
+      if (outcome.ok) {
+        record = { ...record, status: 'succeeded', last_error: null };
+        ledger.put(record);
+        this.log.info({ eventId, url: target.url, attempts: record.attempts }, 'webhook delivered');
+        return true;
+      }
+      const deadline = record.first_attempt_at + this.retry.giveUpAfterMs;
+      if (!outcome.retriable || now >= deadline) {
+        record = { ...record, status: 'gave_up', last_error: outcome.error };
+        ledger.put(record);
+        this.log.warn(
+          { eventId, url: target.url, attempts: record.attempts, error: outcome.error },
+          'webhook given up',
+        );
+        this.options.onGiveUp?.({
+          event: evt,
+          eventId,
+          url: target.url,
+          attempts: record.attempts,
+          lastError: outcome.error,
+        });
+        return true;
+      }
+      record = { ...record, last_error: outcome.error };
+      ledger.put(record);
+      const delay = Math.min(backoffDelay(record.attempts, this.retry), Math.max(0, deadline - now));
+      this.log.debug({ eventId, url: target.url, delay, error: outcome.error }, 'webhook retry scheduled');
+      await this.sleep(delay);
+    }
+    return true; // already succeeded or given up before (a redelivery): nothing to send
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.timers.delete(timer);
+        this.wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.timers.add(timer);
+      this.wakers.add(wake);
+    });
+  }
+}
