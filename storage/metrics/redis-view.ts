@@ -93,6 +93,19 @@ export class RedisMetricsView implements MetricsView {
     return `${this.prefix}m:services`;
   }
 
+  /** Set once the materialiser rebuilt the view from the topic; gone after a FLUSHALL or clear(). */
+  get markerKey(): string {
+    return `${this.prefix}m:materialised`;
+  }
+
+  async isMaterialised(): Promise<boolean> {
+    return (await this.run(() => this.redis.exists(this.markerKey))) === 1;
+  }
+
+  async markMaterialised(): Promise<void> {
+    await this.run(() => this.redis.set(this.markerKey, String(this.now())));
+  }
+
   async upsert(windows: MetricWindow[]): Promise<void> {
     if (windows.length === 0) return;
     const now = this.now();
