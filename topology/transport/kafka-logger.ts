@@ -22,12 +22,21 @@ export function kafkaLogLevel(level: string = process.env.LOG_LEVEL ?? 'warn'): 
   }
 }
 
+/**
+ * Conditions LogFlow or kafkajs retry by design (back-to-back transactions, coordinator moves,
+ * rebalances): kafkajs logs each occurrence as an error, which would drown real problems.
+ */
+const HANDLED =
+  /concurrent operation on the same transaction|coordinator is loading|coordinator is not available|not the correct coordinator|rebalanc/i;
+
 export const pinoLogCreator: logCreator =
   () =>
   ({ namespace, level, log: entry }) => {
     const { message, timestamp: _ts, logger: _logger, ...rest } = entry;
     const fields = { namespace, ...rest };
-    if (level === KafkaLogLevel.ERROR) log.warn(fields, message);
+    const handled = HANDLED.test(message) || HANDLED.test(String((rest as { error?: unknown }).error ?? ''));
+    if (handled) log.debug(fields, message);
+    else if (level === KafkaLogLevel.ERROR) log.warn(fields, message);
     else if (level === KafkaLogLevel.WARN) log.info(fields, message);
     else log.debug(fields, message);
   };

@@ -1,0 +1,79 @@
+/**
+ * Helpers for tests on the real broker: each helper that creates a resource (transport, topic,
+ * consumer group) also registers its cleanup for the end of the current test.
+ */
+import { onTestFinished } from 'vitest';
+import { loadConfig } from '../../../common/config.ts';
+import { SchemaRegistryClient } from '../../../topology/serdes/index.ts';
+import { KafkaTransport } from '../../../topology/transport/kafka-transport.ts';
+import type { Consumer, IncomingMessage, TopicPartition } from '../../../topology/transport/transport.ts';
+import { randomName } from '../../helpers/names.ts';
+
+export function kafkaTransport(): KafkaTransport {
+  const transport = new KafkaTransport({ clientId: 'logflow-test' });
+  onTestFinished(() => transport.close());
+  return transport;
+}
+
+export function schemaRegistry(): SchemaRegistryClient {
+  return new SchemaRegistryClient({ url: loadConfig().schemaRegistryUrl });
+}
+
+/** A fresh topic, deleted when the test finishes. */
+export async function createTopic(
+  transport: KafkaTransport,
+  partitions: number,
+  options: { compacted?: boolean; prefix?: string } = {},
+): Promise<string> {
+  const name = randomName(options.prefix ?? 'lf-test');
+  await transport.ensureTopics([{ name, partitions, compacted: options.compacted }]);
+  onTestFinished(async () => {
+    const cleanup = new KafkaTransport({ clientId: 'logflow-test-cleanup' });
+    await cleanup.deleteTopics([name]).finally(() => cleanup.close());
+  });
+  return name;
+}
+
+/** A consumer-group member that records what it receives and its assignment callbacks. */
+export interface RecordingMember {
+  consumer: Consumer;
+  received: IncomingMessage[];
+  assigned: TopicPartition[][];
+  revoked: TopicPartition[][];
+  owned: Set<string>;
+}
+
+export async function startMember(
+  transport: KafkaTransport,
+  groupId: string,
+  topics: string[],
+  options: { commit?: boolean; readCommitted?: boolean } = {},
+): Promise<RecordingMember> {
+  const consumer = transport.consumer({ groupId, readCommitted: options.readCommitted });
+  const member: RecordingMember = { consumer, received: [], assigned: [], revoked: [], owned: new Set() };
+  onTestFinished(() => consumer.disconnect());
+  await consumer.connect();
+  await consumer.subscribe(topics);
+  await consumer.run({
+    eachBatch: async (batch) => {
+      member.received.push(...batch.messages);
+      if (options.commit) {
+        const last = batch.messages[batch.messages.length - 1];
+        await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: last.offset + 1 }]);
+      }
+    },
+    onAssigned: async (partitions) => {
+      member.assigned.push(partitions);
+      for (const p of partitions) member.owned.add(`${p.topic}:${p.partition}`);
+    },
+    onRevoked: async (partitions) => {
+      member.revoked.push(partitions);
+      for (const p of partitions) member.owned.delete(`${p.topic}:${p.partition}`);
+    },
+  });
+  return member;
+}
+
+export function groupId(): string {
+  return randomName('lf-test-group');
+}
