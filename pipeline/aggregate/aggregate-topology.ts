@@ -1,0 +1,121 @@
+/**
+ * The aggregate stage: logs-parsed → per-service tumbling windows → logs-metrics.
+ *
+ *   stream(logs-parsed) → map(service, level) → repartition by service
+ *     ├─ groupByKey → windowedBy(1m, grace) → aggregate(level counts) ─┐
+ *     └─ groupByKey → windowedBy(1h, grace) → aggregate(level counts) ─┴→ window emitter → logs-metrics
+ *
+ * Event time is the log's own timestamp. Only (service, level) crosses the repartition topic, so
+ * the shuffle is cheap. Windows accept records until stream time passes their end + grace; later
+ * records are reported late (counted, not aggregated). Output is keyed by service, so one
+ * service's windows stay ordered in one partition of logs-metrics for the alert stage.
+ *
+ * Emission: every window update is kept in the emitter and flushed every `emitIntervalMs`
+ * (default 1 s) with its cumulative counts and `version` = number of logs aggregated, so readers
+ * see near-real-time counts (the alert stage fires within about a second of the threshold being
+ * crossed) while the topic carries at most one update per window per interval.
+ */
+import type { LogFlowConfig } from '../../common/config.ts';
+import type { ParsedLog } from '../../storage/logs/types.ts';
+import type { MetricResolution, MetricWindow } from '../../storage/metrics/types.ts';
+import { HOUR_MS, MINUTE_MS } from '../../storage/metrics/windows.ts';
+import {
+  Consumed,
+  Grouped,
+  Materialized,
+  Produced,
+  type Serde,
+  Serdes,
+  Stores,
+  TimeWindows,
+  type Topology,
+  TopologyBuilder,
+} from '../../topology/index.ts';
+import { addLevel, emptyCounts, type LevelCounts, toMetricWindow } from './level-counts.ts';
+import { PENDING_STORE, windowEmitter } from './window-emitter.ts';
+
+export interface AggregateSerdes {
+  parsed: Serde<ParsedLog>;
+  metrics: Serde<MetricWindow>;
+}
+
+export interface AggregateTopologyOptions {
+  /** Grace after a 1m window ends during which late logs still count. Default 10 s. */
+  graceMs?: number;
+  /** How often window updates are flushed to logs-metrics. 0 = every update. Default 1000. */
+  emitIntervalMs?: number;
+  /** Also emit 1h rollups. Default true. */
+  hourly?: boolean;
+  /** Input/output topics (default config.topics.parsed / config.topics.metrics). */
+  inputTopic?: string;
+  outputTopic?: string;
+}
+
+export const MINUTE_STORE = 'metrics-1m';
+export const HOUR_STORE = 'metrics-1h';
+
+export function buildAggregateTopology(
+  config: LogFlowConfig,
+  serdes: AggregateSerdes,
+  options: AggregateTopologyOptions = {},
+): Topology {
+  const grace = options.graceMs ?? 10_000;
+  const builder = new TopologyBuilder();
+  const countsSerde = Serdes.Json<LevelCounts>();
+  const stringSerde = Serdes.String();
+
+  const levels = builder
+    .stream<unknown, ParsedLog>(
+      options.inputTopic ?? config.topics.parsed,
+      Consumed.with<unknown, ParsedLog>(Serdes.Bytes() as Serde<unknown>, serdes.parsed)
+        .withTimestampExtractor((r) => r.value.timestamp)
+        .withName('logs-parsed-source'),
+    )
+    .filter((_k, log) => log !== null && typeof log.service === 'string', 'drop-tombstones')
+    .map<string, string>((_k, log) => [log.service, log.level], 'service-level')
+    .repartition(Grouped.with(stringSerde, stringSerde).withName('metrics-by-service'));
+
+  const resolutions: [MetricResolution, number, string][] = [['1m', MINUTE_MS, MINUTE_STORE]];
+  if (options.hourly ?? true) resolutions.push(['1h', HOUR_MS, HOUR_STORE]);
+
+  builder.addStateStore(Stores.keyValueStore(PENDING_STORE, stringSerde, serdes.metrics));
+  const windowsOut = resolutions.map(([resolution, size, store]) =>
+    levels
+      .groupByKey(Grouped.with(stringSerde, stringSerde))
+      .windowedBy(TimeWindows.ofSizeAndGrace(size, grace))
+      .aggregate<LevelCounts>(
+        emptyCounts,
+        (_service, level, agg) => addLevel(agg, level),
+        Materialized.as<string, LevelCounts>(store).withKeySerde(stringSerde).withValueSerde(countsSerde),
+      )
+      .toStream()
+      .map<string, MetricWindow>(
+        (windowed, counts) => [
+          windowed.key,
+          toMetricWindow(windowed.key, windowed.window.start, resolution, counts),
+        ],
+        `to-metric-window-${resolution}`,
+      ),
+  );
+  const merged =
+    windowsOut.length > 1 ? windowsOut[0].merge(windowsOut[1], 'all-resolutions') : windowsOut[0];
+  merged
+    .process(windowEmitter(options.emitIntervalMs ?? 1000), [PENDING_STORE], 'window-emitter')
+    .to(
+      options.outputTopic ?? config.topics.metrics,
+      Produced.with(stringSerde, serdes.metrics).withName('logs-metrics-sink'),
+    );
+  return builder.build();
+}
+
+/** The topics this stage reads and writes (for `transport.ensureTopics`). 1h windows must survive 31 days. */
+export function aggregateTopicSpecs(config: LogFlowConfig) {
+  return [
+    { name: config.topics.parsed, partitions: config.partitions },
+    {
+      name: config.topics.metrics,
+      partitions: config.partitions,
+      configs: { 'retention.ms': String(32 * 24 * HOUR_MS) },
+    },
+  ];
+}
