@@ -1,0 +1,516 @@
+/**
+ * The file source ("shipper"): follows files like `tail -F` and sends every line (multi-line
+ * entries joined) to a topic, at least once.
+ *
+ *  - Files are known by device + inode, checked against a fingerprint of their first bytes.
+ *  - Rename rotation: the renamed file stays open and is read to its end; the new file at the
+ *    path is followed from its start. Deleted files likewise.
+ *  - Truncation / copytruncate (size below our position, or the first bytes changed): a new
+ *    generation is read from 0; the old generation is kept as `orphaned`, and a sibling copy with
+ *    its first bytes (`app.log.1` made by copytruncate) is adopted and read from where we were, so
+ *    lines written just before the truncation are not lost.
+ *  - A new file whose first bytes equal a file we already follow is a copy, not new data: skipped.
+ *  - Offsets reach the checkpoint only after the producer acknowledged the records.
+ *  - Reading stops while the delivery buffer is full (backpressure).
+ */
+import { open, readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { createLogger } from '../../common/logger.ts';
+import type { RawLog } from '../../pipeline/parse/raw-log.ts';
+import { type Checkpoint, type CheckpointEntry, CheckpointWriter, readCheckpoint } from './checkpoint.ts';
+import { Delivery, type QueuedRecord } from './delivery.ts';
+import { currentPathOf, fingerprintOf, newFileId, serviceFromPath } from './file-identity.ts';
+import { expandGlob } from './glob.ts';
+import type { JoinedRecord } from './multiline-joiner.ts';
+import { resolveShipperOptions, type ShipperOptions } from './options.ts';
+import { TrackedFile } from './tracked-file.ts';
+
+export interface ShipperStats {
+  /** Records handed to the delivery queue. */
+  recordsRead: number;
+  recordsAcked: number;
+  bytesRead: number;
+  sendFailures: number;
+  truncations: number;
+  rotations: number;
+  bufferedRecords: number;
+  filesOpen: number;
+  lastAckAt: number | null;
+  lastError: string | null;
+}
+
+/**
+ * A running file source. `start()` loads the checkpoint and begins following; `stop()` stops
+ * reading, waits up to `drainTimeoutMs` for queued records to be acknowledged, writes the
+ * checkpoint and closes every file — idempotent. After a crash instead of `stop()`, the next start
+ * re-sends only records that were not yet acknowledged (with the same file_id and offsets).
+ */
+export interface Shipper {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  stats(): ShipperStats;
+  /** The checkpoint as it is now in memory (acknowledged offsets). */
+  checkpoint(): Checkpoint;
+}
+
+const COPY_MIN_FINGERPRINT = 32;
+
+export function createShipper(options: ShipperOptions): Shipper {
+  const o = resolveShipperOptions(options);
+  const log = createLogger('shipper', { topic: o.topic });
+  let checkpoint: Checkpoint = { version: 1, files: {} };
+  const writer = new CheckpointWriter(o.checkpointPath, () => checkpoint);
+  const tracked = new Map<string, TrackedFile>(); // by fileId, in discovery order
+  const byInode = new Map<string, TrackedFile>();
+  const activeByPath = new Map<string, TrackedFile>();
+  /** Truncated generations: how far they were read, so an adopted copy continues from there. */
+  const orphanReadUpTo = new Map<string, number>();
+  const readBuffer = Buffer.alloc(256 * 1024);
+  const limits = {
+    maxRecordBytes: o.maxRecordBytes,
+    maxMultilineLines: o.maxMultilineLines,
+    readChunkBytes: readBuffer.length,
+    maxBytesPerTick: 8 * 1024 * 1024,
+  };
+  const stats = { recordsRead: 0, bytesRead: 0, truncations: 0, rotations: 0 };
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wakeLoop: (() => void) | undefined;
+  let stopped: Promise<void> | undefined;
+
+  const delivery = new Delivery({
+    producer: o.producer,
+    serde: o.serde,
+    topic: o.topic,
+    batchMaxRecords: o.batchMaxRecords,
+    batchMaxBytes: o.batchMaxBytes,
+    retry: o.retry,
+    logger: log,
+    onAck(records, at) {
+      for (const r of records) {
+        const entry = checkpoint.files[r.fileId];
+        if (!entry) continue;
+        if (r.end > entry.offset) entry.offset = r.end;
+        entry.lastAckAt = at;
+        entry.updatedAt = at;
+      }
+      saveCheckpoint();
+    },
+  });
+
+  function saveCheckpoint(): Promise<void> {
+    return writer.write().catch((err) => log.error({ err }, 'checkpoint write failed'));
+  }
+
+  const canRead = () =>
+    delivery.bufferedRecords < o.maxBufferedRecords && delivery.bufferedBytes < o.maxBufferedBytes;
+
+  function keyOf(entry: CheckpointEntry, service: string): Buffer {
+    if (o.keyBy === 'service') return Buffer.from(service);
+    if (o.keyBy === 'file') return Buffer.from(entry.fileId);
+    return Buffer.from(entry.logicalPath);
+  }
+
+  function emit(t: TrackedFile, records: JoinedRecord[], now: number): void {
+    const entry = t.entry;
+    const service = o.service ?? serviceFromPath(entry.logicalPath);
+    const key = keyOf(entry, service);
+    for (const rec of records) {
+      t.lastQueuedEnd = rec.end;
+      // Blank lines carry nothing; their bytes are covered by the next record's checkpoint.
+      if (rec.text === '') continue;
+      const value: RawLog = {
+        raw_log: rec.text,
+        metadata: {
+          source: o.hostname,
+          file_path: entry.logicalPath,
+          shipper_timestamp: now,
+          service,
+          file_id: entry.fileId,
+          offset: rec.offset,
+          truncated: rec.truncated,
+        },
+      };
+      const bytes = rec.text.length + 200;
+      delivery.push({ fileId: entry.fileId, end: rec.end, key, value, bytes } satisfies QueuedRecord);
+      stats.recordsRead++;
+      stats.bytesRead += rec.end - rec.offset;
+    }
+  }
+
+  /** Whether the first `entry.fpLen` bytes of `handle` are still the ones fingerprinted. */
+  async function prefixMatches(
+    handle: import('node:fs/promises').FileHandle,
+    entry: CheckpointEntry,
+  ): Promise<boolean> {
+    const fp = await fingerprintOf(handle, entry.fpLen);
+    return fp.length === entry.fpLen && fp.hash === entry.fpHash;
+  }
+
+  function newEntry(
+    path: string,
+    logicalPath: string,
+    st: { dev: number; ino: number },
+    fp: { hash: string; length: number },
+    offset: number,
+    state: CheckpointEntry['state'],
+  ): CheckpointEntry {
+    const now = Date.now();
+    const entry: CheckpointEntry = {
+      fileId: newFileId(st.dev, st.ino),
+      dev: st.dev,
+      ino: st.ino,
+      fpHash: fp.hash,
+      fpLen: fp.length,
+      logicalPath,
+      path,
+      offset,
+      state,
+      discoveredAt: now,
+      lastAckAt: null,
+      updatedAt: now,
+    };
+    checkpoint.files[entry.fileId] = entry;
+    return entry;
+  }
+
+  function follow(
+    entry: CheckpointEntry,
+    handle: import('node:fs/promises').FileHandle,
+    startOffset = entry.offset,
+  ): TrackedFile {
+    const t = new TrackedFile(entry, handle, limits, readBuffer, Date.now(), startOffset);
+    tracked.set(entry.fileId, t);
+    byInode.set(t.inodeKey, t);
+    if (entry.state === 'active') activeByPath.set(entry.logicalPath, t);
+    log.info(
+      { path: entry.path, fileId: entry.fileId, offset: entry.offset, state: entry.state },
+      'following file',
+    );
+    return t;
+  }
+
+  /** Starts following the file now at `path` (an inode we do not follow yet). */
+  async function track(path: string, st: { dev: number; ino: number; size: number }, initial: boolean) {
+    let handle: import('node:fs/promises').FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch {
+      return;
+    }
+    try {
+      // 1. A file we knew before (restart, or a finished file matched again by the glob).
+      for (const e of Object.values(checkpoint.files)) {
+        if (e.dev !== st.dev || e.ino !== st.ino || e.state === 'orphaned' || tracked.has(e.fileId)) continue;
+        const same = await prefixMatches(handle, e);
+        if (same && e.state === 'done' && st.size <= e.offset) {
+          await handle.close();
+          return;
+        }
+        if (!same || st.size < e.offset) {
+          // Rewritten or truncated while we were away (or a recycled inode): that generation is
+          // over; its copy may still turn up. This file is new data (below).
+          if (e.state !== 'done') e.state = 'orphaned';
+          e.updatedAt = Date.now();
+          continue;
+        }
+        e.path = path;
+        e.state = e.logicalPath === path && !activeByPath.has(path) ? 'active' : 'rotated';
+        follow(e, handle);
+        return;
+      }
+      const fp = await fingerprintOf(handle, o.fingerprintBytes);
+      if (fp.length >= COPY_MIN_FINGERPRINT) {
+        // 2. A copy of a file we follow (copytruncate made it, truncation not seen yet): skip
+        //    for now; once the original is truncated, step 3 adopts the copy.
+        for (const t of tracked.values()) {
+          const n = Math.min(t.entry.fpLen, fp.length);
+          if (t.closed || n < COPY_MIN_FINGERPRINT) continue;
+          const [mine, theirs] = await Promise.all([fingerprintOf(t.handle, n), fingerprintOf(handle, n)]);
+          if (mine.length === n && mine.hash === theirs.hash) {
+            await handle.close();
+            return;
+          }
+        }
+        // 3. The copy of a truncated generation: continue it where it was acknowledged.
+        for (const e of Object.values(checkpoint.files)) {
+          if (e.state !== 'orphaned' || e.fpLen < COPY_MIN_FINGERPRINT || e.fpLen > fp.length) continue;
+          if (!(await prefixMatches(handle, e)) || st.size < e.offset) continue;
+          Object.assign(e, { dev: st.dev, ino: st.ino, path, state: 'rotated', updatedAt: Date.now() });
+          // Continue after what was already read (in flight or acknowledged), not just acknowledged.
+          const from = Math.max(e.offset, orphanReadUpTo.get(e.fileId) ?? 0);
+          orphanReadUpTo.delete(e.fileId);
+          log.info({ path, fileId: e.fileId, offset: from }, 'adopted the copy of a truncated file');
+          follow(e, handle, from);
+          return;
+        }
+      }
+      // 4. New data.
+      const offset = initial && o.startAt === 'end' ? st.size : 0;
+      const active = !activeByPath.has(path);
+      follow(newEntry(path, path, st, fp, offset, active ? 'active' : 'rotated'), handle);
+    } catch (err) {
+      log.warn({ err, path }, 'cannot follow file');
+      await handle.close().catch(() => {});
+    }
+  }
+
+  function markRotated(t: TrackedFile): void {
+    if (t.entry.state !== 'active') return;
+    t.entry.state = 'rotated';
+    t.entry.path = currentPathOf(t.handle.fd) ?? t.entry.path;
+    t.entry.updatedAt = Date.now();
+    if (activeByPath.get(t.entry.logicalPath) === t) activeByPath.delete(t.entry.logicalPath);
+    stats.rotations++;
+    log.info({ path: t.entry.logicalPath, now: t.entry.path }, 'file rotated');
+  }
+
+  async function onTruncated(t: TrackedFile, now: number): Promise<void> {
+    stats.truncations++;
+    // What was read of the old generation is complete as far as it goes.
+    const out: JoinedRecord[] = [];
+    t.flushPending(out);
+    emit(t, out, now);
+    const old = t.entry;
+    orphanReadUpTo.set(old.fileId, t.completeOffset);
+    old.state = 'orphaned';
+    old.updatedAt = now;
+    tracked.delete(old.fileId);
+    const st = await t.handle.stat();
+    const fp = await fingerprintOf(t.handle, o.fingerprintBytes);
+    const state = activeByPath.get(old.logicalPath) === t ? 'active' : 'rotated';
+    const entry = newEntry(old.path, old.logicalPath, { dev: st.dev, ino: st.ino }, fp, 0, state);
+    t.restart(entry, now);
+    tracked.set(entry.fileId, t);
+    log.info({ path: old.logicalPath, oldFileId: old.fileId, fileId: entry.fileId }, 'file truncated');
+    await saveCheckpoint();
+    await adoptSiblingCopies(old);
+  }
+
+  /** Looks next to a truncated file for the copy copytruncate made (`app.log.1`, `app.log-2025…`). */
+  async function adoptSiblingCopies(orphan: CheckpointEntry): Promise<void> {
+    const dir = dirname(orphan.logicalPath);
+    const base = basename(orphan.logicalPath);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (name === base || !name.startsWith(base)) continue;
+      const path = join(dir, name);
+      try {
+        const st = await stat(path);
+        if (st.isFile() && !byInode.has(`${st.dev}:${st.ino}`)) await track(path, st, false);
+      } catch {
+        // vanished meanwhile
+      }
+      if (orphan.state !== 'orphaned') return;
+    }
+  }
+
+  /** Re-expands the globs: new files, rotations (a new inode at a followed path), vanished paths. */
+  async function scan(initial: boolean): Promise<void> {
+    const paths = new Set<string>();
+    for (const p of o.paths) for (const m of await expandGlob(p)) paths.add(m);
+    const seen = new Set<TrackedFile>();
+    for (const path of paths) {
+      let st: import('node:fs').Stats;
+      try {
+        st = await stat(path);
+      } catch {
+        continue;
+      }
+      if (!st.isFile()) continue;
+      const known = byInode.get(`${st.dev}:${st.ino}`);
+      if (known) {
+        if (known.entry.logicalPath === path) seen.add(known);
+        continue;
+      }
+      const previous = activeByPath.get(path);
+      if (previous) markRotated(previous);
+      await track(path, st, initial);
+      const now = activeByPath.get(path);
+      if (now) seen.add(now);
+    }
+    for (const t of [...activeByPath.values()]) if (!seen.has(t)) markRotated(t);
+    // Content checks: a rewritten start means a new generation even when the size grew past us.
+    for (const t of [...tracked.values()]) {
+      if (t.closed) continue;
+      try {
+        if (t.entry.fpLen > 0 && !(await prefixMatches(t.handle, t.entry))) {
+          await onTruncated(t, Date.now());
+        } else if (t.entry.fpLen < o.fingerprintBytes && t.lastSize > t.entry.fpLen) {
+          const fp = await fingerprintOf(t.handle, o.fingerprintBytes);
+          t.entry.fpHash = fp.hash;
+          t.entry.fpLen = fp.length;
+        }
+      } catch (err) {
+        log.warn({ err, path: t.entry.path }, 'fingerprint check failed');
+      }
+    }
+  }
+
+  /** After a restart: unfinished files of the checkpoint that the globs no longer match (renamed away). */
+  async function recoverUnmatched(): Promise<void> {
+    for (const e of Object.values(checkpoint.files)) {
+      if (tracked.has(e.fileId) || e.state === 'done') continue;
+      const candidates = [e.path];
+      try {
+        const base = basename(e.logicalPath);
+        for (const name of await readdir(dirname(e.logicalPath))) {
+          if (name.startsWith(base)) candidates.push(join(dirname(e.logicalPath), name));
+        }
+      } catch {
+        // directory gone
+      }
+      for (const path of candidates) {
+        try {
+          const st = await stat(path);
+          if (!st.isFile() || byInode.has(`${st.dev}:${st.ino}`)) continue;
+          if (e.state !== 'orphaned' && (st.dev !== e.dev || st.ino !== e.ino)) continue;
+          if (e.state !== 'orphaned') {
+            // Same inode: follow it as rotated from the acknowledged offset.
+            const handle = await open(path, 'r');
+            if (!(await prefixMatches(handle, e)) || st.size < e.offset) {
+              await handle.close();
+              continue;
+            }
+            e.path = path;
+            e.state = 'rotated';
+            follow(e, handle);
+          } else {
+            await track(path, st, false);
+          }
+          if (tracked.has(e.fileId)) break;
+        } catch {
+          // try the next candidate
+        }
+      }
+      // Gone for good (deleted while we were away): keep it a while as orphaned, then forget it.
+      if (!tracked.has(e.fileId) && e.state !== 'orphaned') {
+        e.state = 'orphaned';
+        e.updatedAt = Date.now();
+      }
+    }
+  }
+
+  function forgetOld(now: number): void {
+    for (const [id, e] of Object.entries(checkpoint.files)) {
+      if (tracked.has(id)) continue;
+      if ((e.state === 'done' || e.state === 'orphaned') && now - e.updatedAt > o.forgetAfterMs) {
+        delete checkpoint.files[id];
+      }
+    }
+  }
+
+  async function tick(now: number): Promise<void> {
+    for (const t of [...tracked.values()]) {
+      if (t.closed) {
+        // Closed rotated file: done once everything read was acknowledged.
+        if (t.entry.offset >= t.lastQueuedEnd) {
+          t.entry.state = 'done';
+          t.entry.updatedAt = now;
+          tracked.delete(t.entry.fileId);
+          // Its inode may be recycled for a new file once closed.
+          if (byInode.get(t.inodeKey) === t) byInode.delete(t.inodeKey);
+          saveCheckpoint();
+        }
+        continue;
+      }
+      const out: JoinedRecord[] = [];
+      try {
+        if ((await t.read(canRead, (records) => emit(t, records, now), now)) === 'truncated') {
+          await onTruncated(t, now);
+          continue;
+        }
+      } catch (err) {
+        log.warn({ err, path: t.entry.path }, 'read failed');
+      }
+      if (t.hasPending && now - t.lastDataAt >= o.multilineTimeoutMs) t.flushPending(out);
+      if (
+        t.entry.state === 'rotated' &&
+        t.readOffset >= t.lastSize &&
+        now - t.lastDataAt >= o.rotatedCloseMs
+      ) {
+        t.finish(out);
+        emit(t, out, now);
+        await t.close();
+        log.info({ path: t.entry.path, fileId: t.entry.fileId }, 'rotated file read to its end');
+        continue;
+      }
+      emit(t, out, now);
+    }
+  }
+
+  async function run(): Promise<void> {
+    let nextScan = Date.now() + o.globIntervalMs;
+    while (running) {
+      const now = Date.now();
+      try {
+        if (now >= nextScan) {
+          await scan(false);
+          forgetOld(now);
+          nextScan = now + o.globIntervalMs;
+        }
+        await tick(now);
+      } catch (err) {
+        log.error({ err }, 'shipper loop error');
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, o.pollIntervalMs);
+        wakeLoop = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  return {
+    async start() {
+      if (running) return;
+      checkpoint = readCheckpoint(o.checkpointPath);
+      running = true;
+      await scan(true);
+      await recoverUnmatched();
+      await saveCheckpoint(); // file ids exist on disk before any record carrying them is sent
+      delivery.start();
+      loop = run();
+    },
+    stop() {
+      stopped ??= (async () => {
+        running = false;
+        wakeLoop?.();
+        await loop;
+        const now = Date.now();
+        for (const t of tracked.values()) {
+          if (t.closed) continue;
+          const out: JoinedRecord[] = [];
+          t.flushPending(out);
+          emit(t, out, now);
+        }
+        const drained = await delivery.drain(o.drainTimeoutMs);
+        if (!drained)
+          log.warn({ buffered: delivery.bufferedRecords }, 'stopping with unacknowledged records');
+        await delivery.stop();
+        await saveCheckpoint();
+        for (const t of tracked.values()) await t.close();
+      })();
+      return stopped;
+    },
+    stats() {
+      return {
+        ...stats,
+        recordsAcked: delivery.stats.acked,
+        sendFailures: delivery.stats.sendFailures,
+        bufferedRecords: delivery.bufferedRecords,
+        filesOpen: [...tracked.values()].filter((t) => !t.closed).length,
+        lastAckAt: delivery.stats.lastAckAt,
+        lastError: delivery.stats.lastError,
+      };
+    },
+    checkpoint: () => checkpoint,
+  };
+}
