@@ -84,8 +84,28 @@ function parseJson(text: string, raw: RawLog): Parsed | undefined {
   };
 }
 
-export function parseRawLog(raw: RawLog, now: number = Date.now()): ParsedLog {
-  const text = raw.raw_log ?? '';
+/** Fills what a foreign or damaged producer left out, so parsing never trips over a missing field. */
+function wellFormed(raw: RawLog): RawLog {
+  const m = (raw?.metadata ?? {}) as Partial<RawLog['metadata']>;
+  const str = (v: unknown, fallback: string) => (typeof v === 'string' ? v : fallback);
+  return {
+    raw_log: typeof raw?.raw_log === 'string' ? raw.raw_log : raw?.raw_log == null ? '' : String(raw.raw_log),
+    metadata: {
+      source: str(m.source, 'unknown'),
+      file_path: str(m.file_path, ''),
+      shipper_timestamp: typeof m.shipper_timestamp === 'number' ? m.shipper_timestamp : 0,
+      service: str(m.service, 'unknown'),
+      file_id: typeof m.file_id === 'string' ? m.file_id : null,
+      offset: typeof m.offset === 'number' ? m.offset : null,
+      truncated: m.truncated === true,
+    },
+  };
+}
+
+export function parseRawLog(input: RawLog, now: number = Date.now()): ParsedLog {
+  const raw = wellFormed(input);
+  if (raw.metadata.shipper_timestamp === 0) raw.metadata.shipper_timestamp = now;
+  const text = raw.raw_log;
   let parsed: Parsed | undefined;
   try {
     parsed = parseJson(text, raw) ?? parseText(text, raw);
