@@ -48,7 +48,7 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
     return {
       status: err.status,
       body: { code: err.code, message: err.message, details: err.details ?? null },
-      log: err.status >= 500,
+      log: err.status === 500,
     };
   }
   const fe = err as FastifyError & { validation?: ValidationIssue[] };

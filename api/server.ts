@@ -1,3 +1,4 @@
+import AjvCompiler from '@fastify/ajv-compiler';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -63,6 +64,28 @@ export interface ServerOptions {
 export const API_PREFIX = '/api/v1';
 
 /**
+ * Query strings and path parameters are text, so they are coerced ("50" → 50); JSON bodies have
+ * real types, so a string where a number belongs is a 400 rather than silently converted.
+ * (@fastify/ajv-compiler is fastify's own validator compiler, used here with two option sets.)
+ */
+function strictBodyValidator() {
+  const factory = AjvCompiler();
+  return (externalSchemas: unknown, options?: unknown) => {
+    const ajvOptions = (options ?? {}) as { customOptions?: Record<string, unknown> };
+    const coercing = factory(externalSchemas as never, ajvOptions as never);
+    const strict = factory(
+      externalSchemas as never,
+      {
+        ...ajvOptions,
+        customOptions: { ...ajvOptions.customOptions, coerceTypes: false },
+      } as never,
+    );
+    return (route: { httpPart?: string }) =>
+      route.httpPart === 'body' ? strict(route as never) : coercing(route as never);
+  };
+}
+
+/**
  * Builds the API (not listening: call `listen`, or `inject` in tests). Plugins are registered in
  * dependency order and named, so fastify rejects a wiring mistake at `ready()`.
  */
@@ -73,8 +96,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.logger ?? createLogger('api'),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
-    // Strict bodies: unknown properties are a 400, not silently dropped.
+    // Unknown properties are a 400, not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    schemaController: { compilersFactory: { buildValidator: strictBodyValidator() } },
     // Per-request info lines would drown the pipeline's logs; errors are logged by the handler.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,

@@ -198,10 +198,7 @@ export const logsRoutes = namedPlugin<LogsRoutesOptions>(
               interval: {
                 type: 'string',
                 default: 'auto',
-                anyOf: [
-                  { type: 'string', enum: ['auto'] },
-                  { type: 'string', pattern: DURATION_PATTERN },
-                ],
+                pattern: `^auto$|${DURATION_PATTERN}`,
                 description: '"auto" (about 60 buckets) or a duration such as 30s, 1m, 5m, 1h, 1d',
               },
             },
