@@ -21,6 +21,23 @@ export { Stores } from './dsl/stores.ts';
 export { TimeWindowedKStream } from './dsl/time-windowed-kstream.ts';
 export { TopologyBuilder, type TopologyBuilderOptions } from './dsl/topology-builder.ts';
 export type { Headers, StreamRecord } from './record.ts';
+export {
+  type DeserializationErrorHandler,
+  DLQ_HEADERS,
+  type ErrorContext,
+  type ErrorDecision,
+  ErrorHandlers,
+  type ErrorKind,
+  type ProcessingErrorHandler,
+} from './runtime/error-handlers.ts';
+export {
+  LogFlowStreams,
+  type ProcessingGuarantee,
+  type StreamsConfig,
+  type StreamsState,
+} from './runtime/logflow-streams.ts';
+export { TopologyMetrics } from './runtime/metrics.ts';
+export { type Closable, closeOnSignals } from './runtime/shutdown.ts';
 export type { Serde } from './serde.ts';
 export { Serdes } from './serdes/index.ts';
 export type { AnyStage, Cancellable, PunctuationType, Stage, StageContext } from './stage.ts';
@@ -28,7 +45,12 @@ export type { Aggregator, Initializer } from './stages/aggregate.ts';
 export type { KeyValue } from './stages/map.ts';
 export { perRecord } from './stages/per-record.ts';
 export type { Processor, ProcessorContext, ProcessorSupplier } from './stages/process.ts';
+export { InMemoryKeyValueStore } from './stores/in-memory-key-value-store.ts';
+export { InMemoryWindowStore } from './stores/in-memory-window-store.ts';
 export type { KeyValueStore, StateStore, WindowStore, WindowStoreEntry } from './stores/state-store.ts';
+export { TestInputTopic, type TestRecord } from './test-driver/test-input-topic.ts';
+export { type TestOutputRecord, TestOutputTopic } from './test-driver/test-output-topic.ts';
+export { type TestDriverConfig, TopologyTestDriver } from './test-driver/topology-test-driver.ts';
 export {
   type StoreSpec,
   type Subtopology,

@@ -52,22 +52,57 @@ const EMPTY_HEADERS: Headers = Object.freeze({}) as Headers;
  */
 export class MemoryTransport implements Transport {
   readonly kind = 'memory' as const;
-  private readonly topics = new Map<string, MemoryTopic>();
-  private readonly groups = new Map<string, MemoryGroup>();
-  private readonly subscribers = new Map<string, Set<MemoryConsumer>>();
+  private readonly topics: Map<string, MemoryTopic>;
+  private readonly groups: Map<string, MemoryGroup>;
+  private readonly subscribers: Map<string, Set<MemoryConsumer>>;
+  private readonly epochs: Map<string, number>;
   private readonly consumers = new Set<MemoryConsumer>();
-  private readonly epochs = new Map<string, number>();
-  private memberSeq = 0;
+  private readonly shared: { memberSeq: number };
   private readonly autoCreate: boolean;
   private readonly defaultPartitions: number;
   private readonly retain: number;
   private readonly strategy: AssignmentStrategy;
+  private dead = false;
 
-  constructor(options: MemoryTransportOptions = {}) {
+  constructor(options: MemoryTransportOptions = {}, from?: MemoryTransport) {
     this.autoCreate = options.autoCreateTopics ?? true;
     this.defaultPartitions = options.defaultPartitions ?? 1;
     this.retain = options.retainMessagesPerPartition ?? 500_000;
     this.strategy = options.assignmentStrategy ?? 'range';
+    this.topics = from?.topics ?? new Map();
+    this.groups = from?.groups ?? new Map();
+    this.subscribers = from?.subscribers ?? new Map();
+    this.epochs = from?.epochs ?? new Map();
+    this.shared = from?.shared ?? { memberSeq: 0 };
+  }
+
+  /**
+   * Another client of the same in-memory "cluster" (same topics, groups and offsets), as a
+   * second process connecting to the same brokers would be. `kill()` on it then simulates that
+   * process dying.
+   */
+  connection(options: MemoryTransportOptions = {}): MemoryTransport {
+    return new MemoryTransport(
+      {
+        autoCreateTopics: this.autoCreate,
+        defaultPartitions: this.defaultPartitions,
+        retainMessagesPerPartition: this.retain,
+        assignmentStrategy: this.strategy,
+        ...options,
+      },
+      this,
+    );
+  }
+
+  /**
+   * Simulates a crash of everything using this connection (kill -9): its consumers drop out of
+   * their groups without `onRevoked` (as after a session timeout) and commit nothing more; its
+   * producers fail every later send, commit and transaction. Partitions move to the survivors,
+   * which resume from the last committed offsets.
+   */
+  kill(): void {
+    this.dead = true;
+    for (const c of this.consumers) c.kill();
   }
 
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
@@ -110,8 +145,12 @@ export class MemoryTransport implements Transport {
   producer(options?: ProducerOptions): Producer {
     return new MemoryProducer(
       {
-        append: (messages, rr, wantAcks) => this.append(messages, rr, wantAcks),
+        append: (messages, rr, wantAcks) => {
+          this.assertAlive();
+          return this.append(messages, rr, wantAcks);
+        },
         commitOffsets: (groupId, offsets) => {
+          this.assertAlive();
           const group = this.group(groupId);
           for (const o of offsets) group.commit(o.topic, o.partition, o.offset);
         },
@@ -130,6 +169,7 @@ export class MemoryTransport implements Transport {
     const consumer = new MemoryConsumer(
       {
         group: (groupId) => this.group(groupId),
+        alive: () => !this.dead,
         partitionLog: (topic, partition) => this.topics.get(topic)?.partitions[partition],
         subscribe: (c, topics) => {
           for (const topic of topics) {
@@ -148,7 +188,7 @@ export class MemoryTransport implements Transport {
           for (const set of this.subscribers.values()) set.delete(c);
           this.consumers.delete(c);
         },
-        nextMemberId: (groupId) => `${groupId}-member-${String(++this.memberSeq).padStart(6, '0')}`,
+        nextMemberId: (groupId) => `${groupId}-member-${String(++this.shared.memberSeq).padStart(6, '0')}`,
       },
       options,
     );
@@ -176,6 +216,11 @@ export class MemoryTransport implements Transport {
       this.groups.set(groupId, group);
     }
     return group;
+  }
+
+  private assertAlive(): void {
+    if (this.dead)
+      throw new LogFlowError('LF_ERR_TRANSPORT_UNAVAILABLE', 'this memory transport connection was killed');
   }
 
   private createTopic(spec: TopicSpec): boolean {

@@ -59,6 +59,15 @@ export class MemoryGroup {
     });
   }
 
+  /** Drops a dead member without revoking (its uncommitted work is redone by the new owner). */
+  evict(member: GroupMember): Promise<void> {
+    return this.enqueue(async () => {
+      const i = this.members.indexOf(member);
+      if (i >= 0) this.members.splice(i, 1);
+      await this.doRebalance();
+    });
+  }
+
   rebalance(): Promise<void> {
     return this.enqueue(() => this.doRebalance());
   }

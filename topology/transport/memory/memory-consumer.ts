@@ -15,6 +15,8 @@ const log = createLogger('memory-consumer');
 /** What a consumer needs from the transport that owns it. */
 export interface ConsumerHost {
   group(groupId: string): MemoryGroup;
+  /** False once the owning connection was killed. */
+  alive(): boolean;
   partitionLog(topic: string, partition: number): PartitionLog | undefined;
   subscribe(consumer: MemoryConsumer, topics: string[]): void;
   unsubscribe(consumer: MemoryConsumer): void;
@@ -84,6 +86,7 @@ export class MemoryConsumer implements Consumer, GroupMember {
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
+    if (!this.host.alive()) return;
     for (const o of offsets) this.group.commit(o.topic, o.partition, o.offset);
   }
 
@@ -111,6 +114,16 @@ export class MemoryConsumer implements Consumer, GroupMember {
     this.wake();
     await this.loopDone;
     await this.group.leave(this);
+    this.host.unsubscribe(this);
+  }
+
+  /** The owning process "died": stop at once, leave the group without revoking (no commits). */
+  kill(): void {
+    if (!this.joined) return;
+    this.joined = false;
+    this.running = false;
+    this.wake();
+    void this.group.evict(this);
     this.host.unsubscribe(this);
   }
 
