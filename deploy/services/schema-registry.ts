@@ -75,11 +75,12 @@ export function schemaRegistryService(home: string): ManagedService {
 
     /**
      * Confluent's registry starts with global compatibility BACKWARD; Apicurio with none (NONE).
-     * Set BACKWARD once, on the first start, so both behave alike; a later change by a user stays.
+     * Set BACKWARD once, on the first start of a registry we run, so both behave alike; a later
+     * change by a user stays, and a registry someone else runs is not ours to configure.
      */
     async ready(say: Say) {
       const marker = join(paths.dir, 'defaults-applied');
-      if (existsSync(marker)) return;
+      if (existsSync(marker) || ownedPid(paths.pidFile, dataDir) === undefined) return;
       say('schema-registry: setting global compatibility BACKWARD (the Confluent default)');
       const res = await fetch(`${url}/config`, {
         method: 'PUT',
