@@ -50,7 +50,8 @@ export function logIndexTemplate(prefix: string, options: IndexTemplateOptions =
       mappings: {
         dynamic: 'strict' as const,
         properties: {
-          id: { type: 'keyword' as const, index: false, doc_values: true },
+          // Doc values only (the default when not indexed is still doc_values: true).
+          id: { type: 'keyword' as const, index: false },
           timestamp: { type: 'date' as const, format: 'epoch_millis||strict_date_optional_time' },
           level: { type: 'keyword' as const, ignore_above: 64 },
           service: { type: 'keyword' as const, ignore_above: 256 },
@@ -58,7 +59,6 @@ export function logIndexTemplate(prefix: string, options: IndexTemplateOptions =
           error_key: {
             type: 'keyword' as const,
             index: false,
-            doc_values: true,
             ignore_above: ERROR_KEY_IGNORE_ABOVE,
           },
           source: {

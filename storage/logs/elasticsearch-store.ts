@@ -268,22 +268,32 @@ export class ElasticsearchLogStore implements LogSearchStore {
   async deleteOlderThan(cutoffMs: number): Promise<void> {
     // Whole days go with their index; the day that straddles the cutoff loses its older logs.
     await this.call(() => deleteIndicesOlderThan(this.client, this.indexPrefix, cutoffMs));
-    await this.call(() =>
-      this.client.deleteByQuery({
-        index: this.pattern,
-        ignore_unavailable: true,
-        allow_no_indices: true,
-        conflicts: 'proceed',
-        refresh: true,
-        query: { range: { timestamp: { lt: cutoffMs, format: 'epoch_millis' } } },
-      }),
-    );
+    // The rest by id (not _delete_by_query: minimal distributions lack the reindex module).
+    for (;;) {
+      const response = await this.call(() =>
+        this.client.search({
+          index: this.pattern,
+          ignore_unavailable: true,
+          allow_no_indices: true,
+          size: 5_000,
+          _source: false,
+          sort: ['_doc'],
+          query: { range: { timestamp: { lt: cutoffMs, format: 'epoch_millis' } } },
+        }),
+      );
+      const hits = response.hits.hits;
+      if (hits.length === 0) return;
+      const operations = hits.map((h) => ({ delete: { _index: h._index, _id: h._id } }));
+      await this.call(() => this.client.bulk({ operations, refresh: true }));
+    }
   }
 
   async ping(): Promise<boolean> {
     if (this.closed) return false;
     try {
-      return await this.client.ping();
+      // Cluster health, not `HEAD /`: minimal distributions (the integ-test zip) have no root route.
+      const health = await this.client.cluster.health({ timeout: '2s' }, { requestTimeout: 3_000 });
+      return health.status === 'green' || health.status === 'yellow';
     } catch {
       return false;
     }
@@ -330,7 +340,7 @@ export class ElasticsearchLogStore implements LogSearchStore {
 function unavailable(what: string, err: unknown): unknown {
   if (err instanceof LogFlowError) return err;
   const status = (err as { meta?: { statusCode?: number } })?.meta?.statusCode;
-  if (status === undefined || status === 429 || status >= 500) {
+  if (!status || status === 429 || status >= 500) {
     return new LogFlowError('LF_ERR_SERVICE_UNAVAILABLE', `${what}: ${(err as Error)?.message}`, {
       retriable: true,
       cause: err,

@@ -27,8 +27,19 @@ export const MAX_TOKEN_LENGTH = 255;
 /** Lowercased terms in no particular order (the stores only AND them; positions are not kept). */
 export function standardTokens(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(WORD)) pushToken(out, m[0].toLowerCase());
+  for (const m of text.matchAll(WORD)) pushToken(out, lowercase(m[0]));
   for (const m of text.matchAll(IDEOGRAPH)) out.push(m[0]);
+  return out;
+}
+
+/**
+ * Lucene lowercases one code point at a time (Java's Character.toLowerCase); JavaScript applies
+ * full case mapping, which differs for two letters: İ (→ i̇, two chars) and a word-final Σ (→ ς).
+ */
+function lowercase(token: string): string {
+  if (!/[\u0130\u03a3]/.test(token)) return token.toLowerCase();
+  let out = '';
+  for (const c of token) out += c === '\u0130' ? 'i' : c.toLowerCase();
   return out;
 }
 

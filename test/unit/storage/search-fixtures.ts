@@ -6,8 +6,8 @@
 import type { Level, LogDocument, ParsedLog } from '../../../storage/logs/types.ts';
 import { toLogDocument } from '../../../storage/logs/types.ts';
 
-/** 23:30 UTC: the 60 generated logs cross midnight, so Elasticsearch spreads them over two daily indices. */
-export const T0 = Date.UTC(2026, 0, 14, 23, 30, 0);
+/** 23:45 UTC: the 60 generated logs (30 minutes) cross midnight, so Elasticsearch spreads them over two daily indices. */
+export const T0 = Date.UTC(2026, 0, 14, 23, 45, 0);
 export const MINUTE = 60_000;
 
 const LEVEL_CYCLE: Level[] = [
