@@ -3,7 +3,6 @@ import {
   closeSync,
   copyFileSync,
   openSync,
-  readFileSync,
   renameSync,
   statSync,
   truncateSync,
