@@ -39,6 +39,8 @@ export interface LogFlowConfig {
   generate: boolean;
   /** Logs per second of the built-in generator. */
   generateRate: number;
+  /** Files or globs the shipper follows (`LOGFLOW_SHIP_PATHS`, comma-separated). Default `<dataDir>/logs/*.log`. */
+  shipPaths: string[];
   /** Days of logs kept in the search store. */
   retentionDays: number;
 }
@@ -112,7 +114,13 @@ export function loadConfig(env: Env = process.env, overrides: Partial<LogFlowCon
     partitions: intFrom(env, 'LOGFLOW_PARTITIONS', 6),
     generate: (env.LOGFLOW_GENERATE ?? 'true') !== 'false',
     generateRate: intFrom(env, 'LOGFLOW_GENERATE_RATE', 50),
+    shipPaths: [],
     retentionDays: intFrom(env, 'LOGFLOW_RETENTION_DAYS', 7),
   };
+  const shipPaths = (env.LOGFLOW_SHIP_PATHS ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  config.shipPaths = shipPaths.length > 0 ? shipPaths : [resolve(config.dataDir, 'logs', '*.log')];
   return { ...config, ...overrides };
 }
