@@ -330,7 +330,8 @@ export class LogFlowStreams {
     } else {
       for (const key of keys) {
         const state = this.tasks.get(key)!;
-        if (!this.failure) await this.flushTask(state);
+        // A failed task's drain holds only the records before the failure: safe to flush.
+        await this.flushTask(state);
         await state.acked;
       }
       await this.commitOffsets([...keys]);
@@ -368,6 +369,9 @@ export class LogFlowStreams {
         if (r) await r;
       }
     } catch (err) {
+      // At-least-once: the records before the failing one are done; send their outputs so their
+      // offsets can be committed (the failing record's offset is not). Exactly-once aborts instead.
+      if (this.guarantee === 'at_least_once') await this.flushTask(state);
       this.fail(err);
       return;
     }

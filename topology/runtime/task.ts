@@ -329,7 +329,9 @@ export class Task {
     }
     if (this.errorLogs++ < 20 || this.errorLogs % 1000 === 0) {
       const where = source ? { topic: source.topic, partition: source.partition, offset: source.offset } : {};
-      this.env.logger.warn(
+      // Dead-lettered records are kept (info); skipped ones are lost (warn); failures stop (error).
+      const level = decision === 'continue' ? 'warn' : decision === 'fail' ? 'error' : 'info';
+      this.env.logger[level](
         { stage, kind, ...where, error: describeError(error), decision, task: this.id },
         'record failed',
       );
