@@ -109,6 +109,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.register(async (root) => {
     await registerErrorHandling(root);
+    // The API speaks JSON only: other bodies are 415, not strings that fail validation later.
+    root.removeContentTypeParser('text/plain');
     addSharedSchemas(root);
 
     // Every documented route gets the error shape for its 4xx/5xx answers; routes without
