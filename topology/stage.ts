@@ -36,6 +36,12 @@ export interface StageContext {
    * after the current record.
    */
   reportError(error: unknown, record?: StreamRecord<unknown, unknown>): void;
+  /**
+   * Runs `callback` before the task hands over its outputs (after every batch, punctuation and
+   * commit; after every piped record in the test driver). Stages that cache updates (windowed
+   * aggregates emit the latest value per window once per batch) emit them here.
+   */
+  onFlush(callback: () => void): void;
   /** Counts a record that arrived after its window closed, and routes it to the late topic if one is set. */
   reportLate(record: StreamRecord<unknown, unknown>): void;
 }

@@ -73,6 +73,7 @@ export class Task {
   private readonly subscriptions: Subscription[] = [];
   private readonly counts = new Map<string, { in: number; out: number }>();
   private readonly punctuators: Punctuator[] = [];
+  private readonly flushHooks: Array<{ stage: string; callback: () => void }> = [];
   private streamTimeValue = Number.NEGATIVE_INFINITY;
   private lastMarkedStreamTime = Number.NEGATIVE_INFINITY;
   private out: Pending[] = [];
@@ -170,6 +171,14 @@ export class Task {
    * messages processed. Synchronous unless a serde was asynchronous.
    */
   drain(): { messages: OutgoingMessage[] | Promise<OutgoingMessage[]>; offsets: TopicPartitionOffset[] } {
+    for (const hook of this.flushHooks) {
+      this.current = undefined;
+      try {
+        hook.callback();
+      } catch (err) {
+        this.handleError('processing', hook.stage, err, undefined);
+      }
+    }
     this.writeChangelogs();
     this.flushMetrics();
     const pending = this.out;
@@ -589,6 +598,9 @@ export class Task {
         task.handleError('processing', stageName, error, record);
       },
       reportLate: (record: AnyRecord) => task.reportLate(stageName, record),
+      onFlush: (callback: () => void) => {
+        task.flushHooks.push({ stage: stageName, callback });
+      },
     };
   }
 }

@@ -18,8 +18,9 @@ export interface EmitConfig {
  * ≤ stream time — in which case the record is late for it: when it is late for all its windows
  * it is dropped and reported through `ctx.reportLate`.
  *
- * Emission: `onWindowUpdate` emits the new aggregate of each updated window; `onWindowClose`
- * emits each window once, when stream time passes its end + grace. Windows that started
+ * Emission: `onWindowUpdate` emits the latest aggregate of each updated window once per flush
+ * (per batch on the runtime — a record cache, as Kafka Streams has — and so per record in the
+ * test driver); `onWindowClose` emits each window once, when stream time passes its end + grace. Windows that started
  * `retention` (≥ size + grace) before stream time are expired from the store.
  *
  * After a restore (crash or rebalance), windows still open at the restored stream time are
@@ -43,6 +44,14 @@ export function windowedAggregateStage<K, V, VA>(
       let pendingEnds: number[] = [];
       let seeded = false;
       let lastExpiry = Number.NEGATIVE_INFINITY;
+      // Update mode: the latest record per updated window since the last flush, in update order.
+      let updated = new Map<string, StreamRecord<Windowed<K>, VA>>();
+      ctx.onFlush(() => {
+        if (updated.size === 0) return;
+        const out = updated;
+        updated = new Map();
+        for (const record of out.values()) subscriber.next(record);
+      });
 
       const addPending = (end: number, key: K) => {
         let keys = pending.get(end);
@@ -107,7 +116,12 @@ export function windowedAggregateStage<K, V, VA>(
                 const next = aggregator(r.key, r.value, current === undefined ? initializer() : current);
                 store.put(r.key, start, next);
                 if (finalOnly()) addPending(end, r.key);
-                else subscriber.next({ ...r, key: { key: r.key, window: { start, end } }, value: next });
+                else {
+                  const id = `${String(storeKeyId(r.key))}\u0000${start}`;
+                  // Re-inserting moves the window to the end: emission follows the latest update order.
+                  updated.delete(id);
+                  updated.set(id, { ...r, key: { key: r.key, window: { start, end } }, value: next });
+                }
               }
               if (late > 0 && accepted === 0) ctx.reportLate(r as StreamRecord<unknown, unknown>);
             }
