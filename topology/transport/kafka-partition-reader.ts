@@ -96,16 +96,23 @@ export async function* readPartition(
   partition: number,
   fromOffset: number,
 ): AsyncGenerator<IncomingMessage[]> {
-  let end: number;
-  let low: number;
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    const p = offsets.find((o) => o.partition === partition);
-    if (!p) throw new Error(`topic ${topic} has no partition ${partition}`);
-    end = Number(p.offset);
-    low = Number(p.low);
-  } catch (err) {
-    throw toLogFlowError(err, `read ${topic}[${partition}]`);
+  let end = 0;
+  let low = 0;
+  // A changelog created a moment ago may not have a leader yet (NOT_LEADER_FOR_PARTITION):
+  // retriable, so retry with backoff instead of failing the assignment.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      const p = offsets.find((o) => o.partition === partition);
+      if (!p) throw new Error(`topic ${topic} has no partition ${partition}`);
+      end = Number(p.offset);
+      low = Number(p.low);
+      break;
+    } catch (err) {
+      const retriable = (err as { retriable?: boolean }).retriable === true;
+      if (!retriable || attempt >= 20) throw toLogFlowError(err, `read ${topic}[${partition}]`);
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * 2 ** attempt)));
+    }
   }
   const start = Math.max(fromOffset, low);
   if (start >= end) return;
