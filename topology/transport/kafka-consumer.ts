@@ -3,24 +3,28 @@
  * no auto-commit (the runtime commits once its outputs are acknowledged), pause/resume/seek, and
  * assignment callbacks.
  *
- * kafkajs has no rebalance listener. Assignment changes are derived from its GROUP_JOIN event
- * (emitted after every join+sync with this member's new assignment) by diffing against the
- * previous assignment: partitions that disappeared are "revoked", new ones "assigned". GROUP_JOIN
- * is emitted synchronously before kafkajs starts fetching for the new generation, and every batch
- * waits for the callbacks to finish (heartbeating meanwhile) before it is handed over — so state is
- * restored before a newly assigned partition's first record is processed.
+ * kafkajs has no rebalance listener, so the callbacks are built from two observations:
  *
- * Consequence: `onRevoked` runs after the group has already re-formed, when committing the revoked
- * partitions is no longer possible. The runtime must therefore commit within `eachBatch` (or before
- * it returns control): kafkajs only notices a rebalance at a heartbeat after a batch completes, so a
- * batch that commits before returning never loses its commit to a rebalance. `onRevoked` is for
- * dropping state of partitions that moved. On `disconnect()`, `onRevoked` runs while the member is
- * still in the group, so a final commit there succeeds.
+ * - While batches flow, each one ends with a heartbeat asked for from inside our batch handler.
+ *   When it answers that the group is re-forming, every owned partition is revoked right there —
+ *   before kafkajs rejoins, while this member still belongs to the old generation — so the
+ *   runtime's commit or transaction for them succeeds and the next owner starts exactly where
+ *   this one stopped (the eager protocol of Kafka's own clients). Other batches arriving in the
+ *   meantime are left unprocessed for the next owner.
+ * - kafkajs' GROUP_JOIN event (emitted after every join+sync, before fetching resumes) carries
+ *   the new assignment; diffing it with the previous one gives the newly assigned partitions, and
+ *   the ones that moved away while the member was idle (revoked after the fact: too late to
+ *   commit them, the runtime only drops their state).
+ *
+ * Every batch waits until the assignment callbacks of the latest join have finished
+ * (heartbeating meanwhile), so state is restored before a newly assigned partition's first record
+ * is processed. On `disconnect()`, `onRevoked` runs while the member is still in the group, so a
+ * final commit there succeeds.
  */
 import type { EachBatchPayload, Kafka, Batch as KafkaJsBatch, Consumer as KafkaJsConsumer } from 'kafkajs';
 import { createLogger } from '../../common/logger.ts';
 import type { Headers } from '../record.ts';
-import { toLogFlowError } from './kafka-errors.ts';
+import { isKafkaErrorType, toLogFlowError } from './kafka-errors.ts';
 import type {
   Consumer,
   ConsumerOptions,
@@ -44,6 +48,9 @@ export interface KafkaConsumerTuning {
   /** Batches of different partitions processed at the same time. Default 4. */
   partitionsConsumedConcurrently?: number;
 }
+
+/** Heartbeat answers meaning the group is re-forming (or has dropped this member). */
+const REBALANCE_TYPES = ['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID'];
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
@@ -99,6 +106,10 @@ export class KafkaConsumer implements Consumer {
   private rebalanceError: unknown;
   private run_: ConsumerRunOptions | undefined;
   private inFlight = 0;
+  /** Batches inside the runtime's eachBatch right now. */
+  private processing = 0;
+  private idle: (() => void) | undefined;
+  private revoking: Promise<void> | undefined;
   private drained: (() => void) | undefined;
   private closing = false;
   private connected = false;
@@ -113,7 +124,7 @@ export class KafkaConsumer implements Consumer {
       heartbeatInterval: tuning.heartbeatIntervalMs ?? 1_000,
       rebalanceTimeout: 30_000,
       maxWaitTimeInMs: tuning.maxWaitTimeMs ?? 100,
-      maxBytesPerPartition: tuning.maxBytesPerPartition ?? 2 * 1024 * 1024,
+      maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1024 * 1024,
       maxBytes: tuning.maxBytes ?? 16 * 1024 * 1024,
       allowAutoTopicCreation: false,
     });
@@ -169,28 +180,72 @@ export class KafkaConsumer implements Consumer {
     this.inFlight++;
     try {
       if (this.rebalancing) await this.awaitRebalance(heartbeat);
+      // Partitions are being handed back before a rejoin: leave the batch to the next owner.
+      if (this.revoking) return;
       if (this.closing || !isRunning() || isStale()) return;
       if (!this.assignment.has(tpKey(batch.topic, batch.partition))) return;
       const messages = toIncoming(batch);
-      if (messages.length === 0) return;
-      const highWatermark = Number(batch.highWatermark);
-      const eachBatch = this.run_!.eachBatch;
-      if (messages.length <= max) {
-        await eachBatch({ topic: batch.topic, partition: batch.partition, messages, highWatermark });
-      } else {
-        for (let i = 0; i < messages.length && !this.closing && !isStale(); i += max) {
-          await eachBatch({
-            topic: batch.topic,
-            partition: batch.partition,
-            messages: messages.slice(i, i + max),
-            highWatermark,
-          });
-        }
+      if (messages.length > 0) await this.deliver(batch, messages, max, isStale);
+      try {
+        // kafkajs only heartbeats once the batch has returned; asking here lets a starting
+        // rebalance be seen while this member still belongs to the current generation.
+        await heartbeat();
+      } catch (err) {
+        if (REBALANCE_TYPES.some((t) => isKafkaErrorType(err, t))) await this.revokeBeforeRejoin();
+        throw err;
       }
     } finally {
       this.inFlight--;
       if (this.inFlight === 0 && this.drained) this.drained();
     }
+  }
+
+  private async deliver(
+    batch: KafkaJsBatch,
+    messages: IncomingMessage[],
+    max: number,
+    isStale: () => boolean,
+  ): Promise<void> {
+    const highWatermark = Number(batch.highWatermark);
+    const eachBatch = this.run_!.eachBatch;
+    this.processing++;
+    try {
+      if (messages.length <= max) {
+        await eachBatch({ topic: batch.topic, partition: batch.partition, messages, highWatermark });
+        return;
+      }
+      for (let i = 0; i < messages.length && !this.closing && !this.revoking && !isStale(); i += max) {
+        await eachBatch({
+          topic: batch.topic,
+          partition: batch.partition,
+          messages: messages.slice(i, i + max),
+          highWatermark,
+        });
+      }
+    } finally {
+      this.processing--;
+      if (this.processing === 0 && this.idle) this.idle();
+    }
+  }
+
+  /**
+   * The eager-rebalance contract of Kafka's own clients: before rejoining, every partition is
+   * revoked while the member still belongs to the old generation, so the runtime's commit (or
+   * transaction) for them succeeds and the next owner starts exactly where this one stopped.
+   * The next GROUP_JOIN then reports the new assignment as newly assigned.
+   */
+  private revokeBeforeRejoin(): Promise<void> {
+    this.revoking ??= (async () => {
+      if (this.processing > 0) await new Promise<void>((r) => (this.idle = r));
+      this.idle = undefined;
+      await this.rebalancing?.catch(() => {});
+      const owned = [...this.assignment.values()];
+      this.assignment.clear();
+      if (owned.length === 0 || !this.run_?.onRevoked) return;
+      log.debug({ groupId: this.options.groupId, owned }, 'revoking before rejoin');
+      await this.run_.onRevoked(owned).catch((err) => log.error({ err }, 'onRevoked failed before rejoin'));
+    })();
+    return this.revoking;
   }
 
   /** Waits for the assignment callbacks, heartbeating so a long restore does not cost the membership. */
@@ -221,6 +276,7 @@ export class KafkaConsumer implements Consumer {
   }
 
   private onJoin(memberAssignment: Record<string, number[]>): void {
+    this.revoking = undefined;
     const next = new Map<string, TopicPartition>();
     for (const topic in memberAssignment) {
       for (const partition of memberAssignment[topic])
@@ -234,8 +290,11 @@ export class KafkaConsumer implements Consumer {
     const previous = this.rebalancing ?? Promise.resolve();
     const run = this.run_;
     this.rebalancing = previous.then(async () => {
+      if (revoked.length && run?.onRevoked) {
+        // Too late to commit these (the group has re-formed); the runtime only drops their state.
+        await run.onRevoked(revoked).catch((err) => log.warn({ err }, 'onRevoked failed after rejoin'));
+      }
       try {
-        if (revoked.length && run?.onRevoked) await run.onRevoked(revoked);
         if (assigned.length && run?.onAssigned) await run.onAssigned(assigned);
       } catch (err) {
         log.error({ groupId: this.options.groupId, err }, 'assignment callback failed');

@@ -100,6 +100,38 @@ async function toTopicMessages(
   return out;
 }
 
+/**
+ * kafkajs sends all records of one partition in one record batch and never splits it, while the
+ * broker refuses batches over `message.max.bytes` (1 MiB by default) — so large sends are cut
+ * into chunks of at most this many bytes, sent one after the other (order per partition is kept).
+ */
+const MAX_CHUNK_BYTES = 900 * 1024;
+
+function approximateSize(m: OutgoingMessage): number {
+  let size = 24 + (m.key?.length ?? 0) + (m.value?.length ?? 0);
+  if (m.headers) for (const name in m.headers) size += name.length + m.headers[name].length + 4;
+  return size;
+}
+
+/** Splits `messages` into runs of at most MAX_CHUNK_BYTES (a single larger record travels alone). */
+export function chunkBySize(messages: OutgoingMessage[], maxBytes = MAX_CHUNK_BYTES): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const size = approximateSize(messages[i]);
+    if (bytes + size > maxBytes && i > start) {
+      chunks.push(messages.slice(start, i));
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  if (start === 0) return [messages];
+  chunks.push(messages.slice(start));
+  return chunks;
+}
+
 /** Per-record acks from the broker's per-partition base offsets (records keep their order per partition). */
 function toAcks(messages: OutgoingMessage[], partitions: Int32Array, meta: RecordMetadata[]): RecordAck[] {
   const next = new Map<string, number>();
@@ -170,6 +202,14 @@ export class KafkaProducer implements Producer {
   async send(messages: OutgoingMessage[]): Promise<RecordAck[]> {
     if (messages.length === 0) return [];
     await this.connect();
+    const chunks = chunkBySize(messages);
+    if (chunks.length === 1) return this.sendChunk(messages);
+    const acks: RecordAck[] = [];
+    for (const chunk of chunks) acks.push(...(await this.sendChunk(chunk)));
+    return acks;
+  }
+
+  private async sendChunk(messages: OutgoingMessage[]): Promise<RecordAck[]> {
     const partitions = new Int32Array(messages.length);
     const topicMessages = await toTopicMessages(messages, partitions, this.options.partitionCount);
     try {
@@ -232,13 +272,15 @@ class KafkaTransactionImpl implements Transaction {
   ) {}
 
   async send(messages: OutgoingMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    const partitions = new Int32Array(messages.length);
-    const topicMessages = await toTopicMessages(messages, partitions, this.partitionCount);
-    try {
-      await this.txn.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None });
-    } catch (err) {
-      throw toLogFlowError(err, 'transactional produce');
+    for (const chunk of chunkBySize(messages)) {
+      if (chunk.length === 0) continue;
+      const partitions = new Int32Array(chunk.length);
+      const topicMessages = await toTopicMessages(chunk, partitions, this.partitionCount);
+      try {
+        await this.txn.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None });
+      } catch (err) {
+        throw toLogFlowError(err, 'transactional produce');
+      }
     }
   }
 

@@ -211,3 +211,19 @@ describe('KafkaTransport on the real broker', () => {
     await producer.disconnect();
   });
 });
+
+describe('KafkaTransport producer limits', () => {
+  it('sends a batch larger than the broker’s 1 MiB record-batch limit to one partition', async () => {
+    const transport = kafkaTransport();
+    const topic = await createTopic(transport, 1);
+    const producer = transport.producer();
+    await producer.connect();
+    const value = Buffer.alloc(1000, 'x');
+    const acks = await producer.send(
+      Array.from({ length: 3000 }, (_, i) => ({ topic, key: Buffer.from(String(i)), value, partition: 0 })),
+    );
+    await producer.disconnect();
+    expect(acks.map((a) => a.offset)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect(await transport.endOffsets(topic)).toEqual([{ topic, partition: 0, offset: 3000 }]);
+  });
+});
