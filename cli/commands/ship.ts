@@ -5,8 +5,10 @@
  *   logflow ship 'sample_logs/*.log' --checkpoint .logflow/run/shipper.checkpoint.json
  *   logflow ship status
  */
+import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { Registry } from 'prom-client';
 import { loadConfig } from '../../common/config.ts';
 import { LogFlowError } from '../../common/errors.ts';
 import { createLogger } from '../../common/logger.ts';
@@ -51,6 +53,11 @@ export function register(program: Command): void {
     .option('--serde <kind>', 'avro (Schema Registry, default) or json', 'avro')
     .option('--poll-ms <ms>', 'how often files are checked for new data', positive('poll-ms'), 50)
     .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics on http://127.0.0.1:<port>/metrics',
+      positive('metrics-port'),
+    )
+    .option(
       '--max-record-bytes <n>',
       'records longer than this are cut and flagged',
       positive('max-record-bytes'),
@@ -79,6 +86,16 @@ export function register(program: Command): void {
         await avro.prepare([topic]);
         serde = avro;
       }
+      const registry = new Registry();
+      const metricsServer = opts.metricsPort
+        ? createServer(async (req, res) => {
+            if (req.url !== '/metrics') {
+              res.writeHead(404).end();
+              return;
+            }
+            res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+          }).listen(opts.metricsPort, '127.0.0.1')
+        : undefined;
       const producer = transport.producer({ lingerMs: 5 });
       await producer.connect();
       const shipper = createShipper({
@@ -92,6 +109,7 @@ export function register(program: Command): void {
         startAt: opts.fromEnd ? 'end' : 'beginning',
         pollIntervalMs: opts.pollMs,
         maxRecordBytes: opts.maxRecordBytes,
+        metricsRegistry: registry,
       });
       await shipper.start();
       log.info({ paths: inputs, topic, checkpoint: opts.checkpoint }, 'shipper started');
@@ -105,6 +123,7 @@ export function register(program: Command): void {
       await shipper.stop();
       await producer.disconnect();
       await transport.close();
+      metricsServer?.close();
       log.info(shipper.stats(), 'shipper stopped');
     });
 

@@ -32,6 +32,7 @@ export interface DeliveryOptions {
   batchMaxBytes: number;
   retry: RetryPolicy;
   onAck(records: QueuedRecord[], at: number): void;
+  onSendError?(err: unknown): void;
   logger: Logger;
 }
 
@@ -161,6 +162,7 @@ export class Delivery {
           break;
         } catch (err) {
           this.stats.sendFailures++;
+          this.options.onSendError?.(err);
           this.stats.lastError = err instanceof Error ? err.message : String(err);
           // One warning per outage (and every 20th retry), not one per attempt.
           const attempt = ++failures;

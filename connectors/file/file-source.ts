@@ -21,6 +21,7 @@ import { type Checkpoint, type CheckpointEntry, CheckpointWriter, readCheckpoint
 import { Delivery, type QueuedRecord } from './delivery.ts';
 import { currentPathOf, fingerprintOf, newFileId, serviceFromPath } from './file-identity.ts';
 import { expandGlob } from './glob.ts';
+import { shipperMetrics } from './metrics.ts';
 import type { JoinedRecord } from './multiline-joiner.ts';
 import { resolveShipperOptions, type ShipperOptions } from './options.ts';
 import { TrackedFile } from './tracked-file.ts';
@@ -78,6 +79,19 @@ export function createShipper(options: ShipperOptions): Shipper {
   let wakeLoop: (() => void) | undefined;
   let stopped: Promise<void> | undefined;
 
+  const metrics = o.metricsRegistry
+    ? shipperMetrics(o.metricsRegistry, () => {
+        let behind = 0;
+        let open = 0;
+        for (const t of tracked.values()) {
+          if (t.closed) continue;
+          open++;
+          behind += Math.max(0, t.lastSize - t.entry.offset);
+        }
+        return { behind, open };
+      })
+    : undefined;
+
   const delivery = new Delivery({
     producer: o.producer,
     serde: o.serde,
@@ -86,7 +100,9 @@ export function createShipper(options: ShipperOptions): Shipper {
     batchMaxBytes: o.batchMaxBytes,
     retry: o.retry,
     logger: log,
+    onSendError: () => metrics?.sendError(),
     onAck(records, at) {
+      metrics?.acked(records.length);
       for (const r of records) {
         const entry = checkpoint.files[r.fileId];
         if (!entry) continue;
@@ -134,6 +150,7 @@ export function createShipper(options: ShipperOptions): Shipper {
       const bytes = rec.text.length + 200;
       delivery.push({ fileId: entry.fileId, end: rec.end, key, value, bytes } satisfies QueuedRecord);
       stats.recordsRead++;
+      metrics?.read(1);
       stats.bytesRead += rec.end - rec.offset;
     }
   }

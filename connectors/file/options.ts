@@ -2,6 +2,7 @@
  * The file source's configuration (data; `createShipper` builds the runtime from it).
  */
 import { hostname } from 'node:os';
+import type { Registry } from 'prom-client';
 import { LogFlowError } from '../../common/errors.ts';
 import type { RawLog } from '../../pipeline/parse/raw-log.ts';
 import type { Serde } from '../../topology/serde.ts';
@@ -53,9 +54,19 @@ export interface ShipperOptions {
   drainTimeoutMs?: number;
   /** Checkpoint entries of finished or vanished files are dropped after this long. */
   forgetAfterMs?: number;
+  /**
+   * Where the shipper's metrics go: `logflow_stage_records_in_total{stage="shipper"}` (read),
+   * `logflow_stage_records_out_total{stage="shipper"}` (acknowledged),
+   * `logflow_stage_errors_total{stage="shipper",kind="send"}`, `logflow_shipper_bytes_behind`,
+   * `logflow_shipper_files_open`. None when absent.
+   */
+  metricsRegistry?: Registry;
 }
 
-export type ResolvedShipperOptions = Required<Omit<ShipperOptions, 'service'>> & { service?: string };
+export type ResolvedShipperOptions = Required<Omit<ShipperOptions, 'service' | 'metricsRegistry'>> & {
+  service?: string;
+  metricsRegistry?: Registry;
+};
 
 export function resolveShipperOptions(o: ShipperOptions): ResolvedShipperOptions {
   const errors: string[] = [];

@@ -10,6 +10,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   formatShipperStatus,
@@ -35,7 +36,8 @@ describe('file source: tailing', () => {
   it('ships existing and appended lines with the seed metadata, byte offsets and file identity', async () => {
     const file = join(h.dir, 'payment-service.log');
     writeFileSync(file, lines(0, 3));
-    const s = h.shipper({ paths: [file] });
+    const registry = new Registry();
+    const s = h.shipper({ paths: [file], metricsRegistry: registry });
     await s.start();
     await waitFor(countIs(3), { what: '3 records' });
     appendFileSync(file, lines(3, 2));
@@ -55,6 +57,16 @@ describe('file source: tailing', () => {
       expect(r.metadata.shipper_timestamp).toBeGreaterThan(0);
     }
     expect(new Set(recs.map((r) => r.metadata.file_id)).size).toBe(1);
+    await waitFor(
+      async () => (await registry.metrics()).includes('logflow_stage_records_out_total{stage="shipper"} 5'),
+      {
+        what: 'acked metric',
+      },
+    );
+    const text = await registry.metrics();
+    expect(text).toContain('logflow_stage_records_in_total{stage="shipper"} 5');
+    expect(text).toContain('logflow_shipper_files_open 1');
+    expect(text).toContain('logflow_shipper_bytes_behind 0');
   });
 
   it('joins stack-trace lines into one record and flushes the last one after an idle pause', async () => {
