@@ -60,14 +60,15 @@ describe('elasticsearch smoke', () => {
         size: 0,
         aggs: { by_service: { terms: { field: 'service' } } },
       });
-      const buckets = (all.aggregations?.by_service as { buckets: { key: string; doc_count: number }[] })
-        .buckets;
+      const byService = all.aggregations?.by_service as { buckets: { key: string; doc_count: number }[] };
+      const buckets = byService.buckets;
       expect(buckets).toEqual([
         { key: 'auth', doc_count: 3 },
         { key: 'payment', doc_count: 2 },
         { key: 'search', doc_count: 1 },
       ]);
-      const minutes = (found.aggregations?.per_minute as { buckets: { doc_count: number }[] }).buckets;
+      const perMinute = found.aggregations?.per_minute as { buckets: { doc_count: number }[] };
+      const minutes = perMinute.buckets;
       expect(minutes.map((b) => b.doc_count)).toEqual([1, 0, 0, 1]);
 
       // search_after pages by the sort values of the last hit (timestamp, then a keyword tiebreak).
