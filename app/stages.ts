@@ -11,6 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TailHub } from '../api/tail.ts';
+import { createLogger } from '../common/logger.ts';
 import { createElasticsearchSink } from '../connectors/elasticsearch/sink.ts';
 import { createShipper } from '../connectors/file/file-source.ts';
 import { createRedisMaterialiser } from '../connectors/redis/materialiser.ts';
@@ -25,6 +26,8 @@ import type { TopicSpec } from '../topology/transport/transport.ts';
 import { historySinkOf, ruleSourceOf, silenceSourceOf } from './alert-adapters.ts';
 import type { AppContext } from './context.ts';
 import { resolveWebhookSecret } from './webhook-secret.ts';
+
+const log = createLogger('app');
 
 /** A running stage. `stop()` drains, commits and releases; it is idempotent. */
 export interface RunningStage {
@@ -77,6 +80,13 @@ async function runTopology(
     transport: ctx.transport,
     metricsRegistry: ctx.registry,
     defaultPartitions: ctx.config.partitions,
+    // A failed topology must not leave a half-alive process: close everything and exit non-zero
+    // so the supervisor (systemd, Kubernetes) restarts it; committed offsets make that safe.
+    onError: (err) => {
+      log.fatal({ err, applicationId }, 'topology failed; shutting the process down');
+      process.exitCode = 1;
+      process.kill(process.pid, 'SIGTERM');
+    },
     ...extra,
   });
   await streams.start();

@@ -33,7 +33,8 @@ export function closeOnSignals(
           log.error({ err }, 'close failed');
         }
       }
-      if (exit) process.exit(code);
+      // Keep a failure recorded before the signal (process.exitCode) as the exit status.
+      if (exit) process.exit(code || Number(process.exitCode ?? 0));
     })();
   };
   for (const s of signals) process.on(s, handler);
