@@ -98,8 +98,10 @@ export async function* readPartition(
 ): AsyncGenerator<IncomingMessage[]> {
   let end = 0;
   let low = 0;
-  // A changelog created a moment ago may not have a leader yet (NOT_LEADER_FOR_PARTITION):
-  // retriable, so retry with backoff instead of failing the assignment.
+  // A changelog created a moment ago may not have a leader yet (NOT_LEADER_FOR_PARTITION), and
+  // kafkajs' fetchTopicOffsets throws a TypeError ("low.pop(...) is undefined") when concurrent
+  // calls on one admin race on its metadata: both are transient, so retry with backoff instead of
+  // failing the assignment.
   for (let attempt = 0; ; attempt++) {
     try {
       const offsets = await admin.fetchTopicOffsets(topic);
@@ -109,8 +111,8 @@ export async function* readPartition(
       low = Number(p.low);
       break;
     } catch (err) {
-      const retriable = (err as { retriable?: boolean }).retriable === true;
-      if (!retriable || attempt >= 20) throw toLogFlowError(err, `read ${topic}[${partition}]`);
+      // kafkajs wraps the TypeError as non-retriable, so every error gets the bounded retries.
+      if (attempt >= 20) throw toLogFlowError(err, `read ${topic}[${partition}]`);
       await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * 2 ** attempt)));
     }
   }
