@@ -12,6 +12,7 @@ import { buildServer } from '../api/server.ts';
 import { TailHub } from '../api/tail.ts';
 import type { LogFlowConfig } from '../common/config.ts';
 import { createLogger } from '../common/logger.ts';
+import { uiPlugin } from '../ui/plugin.ts';
 import { AppContext } from './context.ts';
 import { pipelineTopics, type RunningStage, type Stage } from './stages.ts';
 import { startTailFeed } from './tail-feed.ts';
@@ -92,6 +93,7 @@ export async function startApp(config: LogFlowConfig, options: AppOptions): Prom
         searchCache: cache.cache,
         healthChecks: healthChecks(ctx),
       });
+      await server.register(uiPlugin);
       await server.listen({ host: config.host, port: config.port });
     }
   } catch (err) {
