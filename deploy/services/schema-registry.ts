@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULTS } from '../../common/config.ts';
 import { LogFlowError } from '../../common/errors.ts';
@@ -66,34 +65,15 @@ export function schemaRegistryService(home: string): ManagedService {
           '-Dapicurio.datasource.jdbc.initial-size=2',
           '-Dapicurio.datasource.jdbc.min-size=2',
           '-Dapicurio.datasource.jdbc.max-size=10',
+          // Confluent's registry starts with global compatibility BACKWARD, Apicurio with no rule
+          // (the ccompat API then answers NONE); make the default the same. A rule set through
+          // the API (PUT /config) still wins.
+          '-Dapicurio.rules.global.compatibility=BACKWARD',
           '-jar',
           join(dist, 'quarkus-run.jar'),
         ],
         { cwd: paths.dir, log: paths.log, pidFile: paths.pidFile },
       );
-    },
-
-    /**
-     * Confluent's registry starts with global compatibility BACKWARD; Apicurio with none (NONE).
-     * Set BACKWARD once, on the first start of a registry we run, so both behave alike; a later
-     * change by a user stays, and a registry someone else runs is not ours to configure.
-     */
-    async ready(say: Say) {
-      const marker = join(paths.dir, 'defaults-applied');
-      if (existsSync(marker) || ownedPid(paths.pidFile, dataDir) === undefined) return;
-      say('schema-registry: setting global compatibility BACKWARD (the Confluent default)');
-      const res = await fetch(`${url}/config`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-        body: JSON.stringify({ compatibility: 'BACKWARD' }),
-      });
-      if (!res.ok) {
-        throw new LogFlowError(
-          'LF_ERR_SERVICE_UNAVAILABLE',
-          `PUT ${url}/config answered ${res.status}: ${await res.text()}`,
-        );
-      }
-      await writeFile(marker, new Date().toISOString());
     },
 
     async stop(say: Say) {
