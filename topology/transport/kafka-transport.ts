@@ -27,6 +27,14 @@ import type {
   Transport,
 } from './transport.ts';
 
+function onlyAlreadyExists(err: unknown): boolean {
+  const errors = (err as { errors?: unknown[] })?.errors;
+  if (Array.isArray(errors) && errors.length > 0) {
+    return errors.every((e) => isKafkaErrorType(e, 'TOPIC_ALREADY_EXISTS'));
+  }
+  return isKafkaErrorType(err, 'TOPIC_ALREADY_EXISTS');
+}
+
 export interface KafkaTransportOptions {
   /** Default: the config's KAFKA_BROKERS (127.0.0.1:9092). */
   brokers?: string[];
@@ -81,10 +89,18 @@ export class KafkaTransport implements Transport {
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
     if (specs.length === 0) return;
     const admin = await this.admin();
+    let missing: TopicSpec[];
+    try {
+      const existing = new Set(await admin.listTopics());
+      missing = specs.filter((s) => !existing.has(s.name));
+    } catch (err) {
+      throw toLogFlowError(err, 'list topics');
+    }
+    if (missing.length === 0) return;
     try {
       await admin.createTopics({
-        waitForLeaders: true,
-        topics: specs.map((s) => ({
+        waitForLeaders: false,
+        topics: missing.map((s) => ({
           topic: s.name,
           numPartitions: s.partitions,
           replicationFactor: this.options.replicationFactor ?? 1,
@@ -96,9 +112,29 @@ export class KafkaTransport implements Transport {
       });
     } catch (err) {
       // Created concurrently by another instance: fine, "existing topics are left as they are".
-      if (!isKafkaErrorType(err, 'TOPIC_ALREADY_EXISTS')) throw toLogFlowError(err, 'create topics');
+      if (!onlyAlreadyExists(err)) throw toLogFlowError(err, 'create topics');
     }
+    await this.waitForLeaders(
+      admin,
+      missing.map((s) => s.name),
+    );
     for (const s of specs) this.partitions.delete(s.name);
+  }
+
+  /** New topics are usable once every partition has a leader in the metadata. */
+  private async waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+      try {
+        const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+        if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      } catch (err) {
+        lastError = err;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw toLogFlowError(lastError ?? new Error('no leaders'), `wait for leaders of ${topics.join(', ')}`);
   }
 
   async deleteTopics(names: string[]): Promise<void> {

@@ -1,0 +1,126 @@
+/**
+ * `npm run bench -- topology [--records N] [--partitions P] [--keys K] [--concurrency C] [--only a,b]`
+ *
+ * Through the real broker (`logflow services up`), in one run: a raw kafkajs consume→produce
+ * passthrough (the client's ceiling), the same through LogFlow's KafkaTransport, a stateless
+ * Avro→Avro stage, a windowed aggregate, and the stateless stage exactly-once vs at-least-once.
+ * Prints a table with records/s and ratios to the ceiling and writes bench/results/topology-<date>.json.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../common/config.ts';
+import { randomName } from '../test/helpers/names.ts';
+import { SchemaRegistryClient } from '../topology/serdes/schema-registry.ts';
+import { KafkaTransport } from '../topology/transport/kafka-transport.ts';
+import { printTable, writeResults } from './results.ts';
+import {
+  type PhaseContext,
+  type PhaseResult,
+  rawPassthrough,
+  transportPassthrough,
+} from './topology-phases.ts';
+import { type Workload, writeWorkload } from './topology-workload.ts';
+
+export const description =
+  'stream-processing throughput on the real broker: kafkajs ceiling vs stateless, windowed, exactly-once stages';
+
+type Phase = { name: string; run: (ctx: PhaseContext) => Promise<PhaseResult> };
+
+async function frameworkPhases(): Promise<Phase[]> {
+  try {
+    const mod = await import('./topology-framework.ts');
+    return mod.PHASES as Phase[];
+  } catch (err) {
+    console.error(`framework phases unavailable: ${(err as Error).message}`);
+    return [];
+  }
+}
+
+export async function run(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      records: { type: 'string', default: '200000' },
+      partitions: { type: 'string', default: '6' },
+      keys: { type: 'string', default: '50' },
+      concurrency: { type: 'string', default: '6' },
+      only: { type: 'string' },
+    },
+  });
+  const config = loadConfig();
+  const workload: Workload = {
+    records: Number(values.records),
+    partitions: Number(values.partitions),
+    keys: Number(values.keys),
+    startMs: Date.UTC(2026, 0, 1),
+    stepMs: 10,
+  };
+  const transport = new KafkaTransport({
+    clientId: 'logflow-bench',
+    consumer: { partitionsConsumedConcurrently: Number(values.concurrency) },
+  });
+  const registry = new SchemaRegistryClient({ url: config.schemaRegistryUrl });
+  const topics: string[] = [];
+  const input = randomName('bench-input');
+  const phases: Phase[] = [
+    { name: 'raw', run: rawPassthrough },
+    { name: 'transport', run: transportPassthrough },
+    ...(await frameworkPhases()),
+  ].filter((p) => !values.only || values.only.split(',').includes(p.name));
+
+  const results: PhaseResult[] = [];
+  try {
+    await transport.ensureTopics([{ name: input, partitions: workload.partitions }]);
+    topics.push(input);
+    console.log(
+      `workload: ${workload.records.toLocaleString('en-US')} records, ${workload.partitions} partitions, ${workload.keys} keys`,
+    );
+    const t = performance.now();
+    const avgBytes = await writeWorkload(transport.kafka, registry, input, workload);
+    console.log(
+      `input written in ${((performance.now() - t) / 1000).toFixed(1)} s; average Avro value ${avgBytes.toFixed(0)} bytes`,
+    );
+    const ctx: PhaseContext = {
+      kafka: transport.kafka,
+      transport,
+      input,
+      partitions: workload.partitions,
+      records: workload.records,
+      concurrency: Number(values.concurrency),
+      registry,
+      workload,
+      outputTopic: async () => {
+        const name = randomName('bench-output');
+        await transport.ensureTopics([{ name, partitions: workload.partitions }]);
+        topics.push(name);
+        return name;
+      },
+      trackTopic: (name: string) => topics.push(name),
+    };
+    for (const phase of phases) {
+      process.stdout.write(`running ${phase.name}… `);
+      const r = await phase.run(ctx);
+      results.push(r);
+      console.log(`${Math.round(r.recordsPerSecond).toLocaleString('en-US')} records/s`);
+    }
+    const ceiling = results.find((r) => r.phase.startsWith('raw'))?.recordsPerSecond;
+    console.log('');
+    printTable(
+      results.map((r) => ({
+        phase: r.phase,
+        records: r.records,
+        seconds: Number(r.seconds.toFixed(2)),
+        'records/s': Math.round(r.recordsPerSecond),
+        'vs ceiling': ceiling ? `${((100 * r.recordsPerSecond) / ceiling).toFixed(0)}%` : '-',
+        note: r.note ?? '',
+      })),
+    );
+    const file = writeResults('topology', {
+      workload: { ...workload, avgValueBytes: Math.round(avgBytes) },
+      phases: results.map((r) => ({ ...r, ratioToCeiling: ceiling ? r.recordsPerSecond / ceiling : null })),
+    });
+    console.log(`\nresults written to ${file}`);
+  } finally {
+    await transport.deleteTopics(topics).catch(() => {});
+    await transport.close();
+  }
+}
