@@ -2,15 +2,14 @@
  * `logflow generate`: realistic application logs in the seed's text or JSON format.
  *   logflow generate --format json --rate 10 --burst-interval 60 --output sample_logs/app.log
  */
-import type { Command } from 'commander';
-import { LogFlowError } from '../../common/errors.ts';
+import { type Command, InvalidArgumentError } from 'commander';
 import { type GeneratorStats, startGenerator } from '../../pipeline/generator/index.ts';
 
 function number(name: string, min: number) {
   return (raw: string): number => {
     const n = Number(raw);
     if (!Number.isFinite(n) || n < min) {
-      throw new LogFlowError('LF_ERR_CONFIG_INVALID', `--${name} must be a number >= ${min}, got "${raw}"`);
+      throw new InvalidArgumentError(`--${name} must be a number >= ${min}, got "${raw}"`);
     }
     return n;
   };
@@ -43,10 +42,9 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'no progress line on stderr')
     .action(async (opts) => {
       if (opts.format !== 'text' && opts.format !== 'json') {
-        throw new LogFlowError(
-          'LF_ERR_CONFIG_INVALID',
-          `--format must be text or json, got "${opts.format}"`,
-        );
+        console.error(`logflow generate: ${`--format must be text or json, got "${opts.format}"`}`);
+        process.exitCode = 2;
+        return;
       }
       const generator = startGenerator({
         format: opts.format,
@@ -62,8 +60,6 @@ export function register(program: Command): void {
       const stop = () => void generator.stop();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      // A closed stdout (`logflow generate | head`) ends the run instead of crashing it.
-      process.stdout.on('error', stop);
       const stats = await generator.done;
       if (!opts.quiet && stats.elapsedMs >= 5000) process.stderr.write(`${progressLine(stats)} — done\n`);
     });

@@ -7,10 +7,9 @@
  */
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../common/config.ts';
-import { LogFlowError } from '../../common/errors.ts';
 import { createLogger } from '../../common/logger.ts';
 import {
   createShipper,
@@ -33,7 +32,7 @@ function positive(name: string) {
   return (raw: string): number => {
     const n = Number(raw);
     if (!Number.isFinite(n) || n <= 0) {
-      throw new LogFlowError('LF_ERR_CONFIG_INVALID', `--${name} must be a positive number, got "${raw}"`);
+      throw new InvalidArgumentError(`--${name} must be a positive number, got "${raw}"`);
     }
     return n;
   };
@@ -69,10 +68,9 @@ export function register(program: Command): void {
       const inputs = [...paths, ...(opts.logFile ?? [])];
       const topic = opts.topic ?? config.topics.raw;
       if (!['path', 'service', 'file'].includes(opts.keyBy)) {
-        throw new LogFlowError(
-          'LF_ERR_CONFIG_INVALID',
-          `--key-by must be path, service or file, got "${opts.keyBy}"`,
-        );
+        console.error(`logflow ship: ${`--key-by must be path, service or file, got "${opts.keyBy}"`}`);
+        process.exitCode = 2;
+        return;
       }
       const transport = new KafkaTransport({ clientId: 'logflow-shipper' });
       await transport.ensureTopics([{ name: topic, partitions: config.partitions }]);

@@ -46,6 +46,8 @@ export interface GeneratorStats {
   byLevel: Record<string, number>;
   byService: Record<string, number>;
   elapsedMs: number;
+  /** Set when the output failed (e.g. EPIPE) and the run ended early because of it. */
+  outputError?: string;
 }
 
 /**
@@ -107,11 +109,37 @@ export function startGenerator(options: GeneratorOptions = {}): RunningGenerator
     };
   }
 
+  // A closed output (EPIPE on `generate | head`, a deleted disk…) ends the run instead of crashing it.
+  let outputError: Error | undefined;
+  const onError = (err: Error) => {
+    outputError = err;
+    stopping = true;
+    wake?.();
+  };
+  out.on('error', onError);
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        out.off('drain', done);
+        out.off('close', done);
+        wake = undefined;
+        resolve();
+      };
+      out.once('drain', done);
+      out.once('close', done);
+      wake = done;
+    });
+
   async function loop(): Promise<void> {
-    while (!stopping) {
+    let last = false;
+    while (!stopping && !last) {
       const now = Date.now();
-      const elapsed = now - started;
-      if (options.durationMs !== undefined && elapsed >= options.durationMs) break;
+      let elapsed = now - started;
+      if (options.durationMs !== undefined && elapsed >= options.durationMs) {
+        // One last batch so that exactly rate × duration events are written.
+        elapsed = options.durationMs;
+        last = true;
+      }
       if (options.count !== undefined && stats.events >= options.count) break;
       if (now >= nextBurst) {
         factory.startBurst(burstSize);
@@ -135,7 +163,7 @@ export function startGenerator(options: GeneratorOptions = {}): RunningGenerator
           stats.byService[log.service] = (stats.byService[log.service] ?? 0) + 1;
         }
         stats.bytes += Buffer.byteLength(chunk);
-        if (!out.write(chunk)) await once(out, 'drain');
+        if (!out.write(chunk) && !stopping) await drained();
         if (rate <= 0) {
           await new Promise((r) => setImmediate(r));
           continue;
@@ -153,12 +181,13 @@ export function startGenerator(options: GeneratorOptions = {}): RunningGenerator
       await loop();
     } finally {
       if (progressTimer) clearInterval(progressTimer);
-      if (ownsOutput) {
+      if (ownsOutput && !outputError) {
         out.end();
         await once(out, 'close');
       }
+      out.off('error', onError);
     }
-    return snapshot();
+    return { ...snapshot(), ...(outputError ? { outputError: outputError.message } : {}) };
   })();
 
   return {

@@ -174,4 +174,31 @@ describe('startGenerator', () => {
     // Never ahead of the clock: steady events are bounded by rate × elapsed (+ bursts).
     expect(stats.events).toBeLessThanOrEqual((2000 * stats.elapsedMs) / 1000 + stats.bursts * 5 + 1);
   });
+
+  it('ends the run, without throwing, when the output fails (EPIPE)', async () => {
+    let writes = 0;
+    const sink = new Writable({
+      highWaterMark: 16,
+      write(_chunk, _enc, cb) {
+        writes++;
+        cb(writes > 2 ? Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }) : null);
+      },
+    });
+    const stats = await startGenerator({ output: sink, rate: 0, seed: 1 }).done;
+    expect(stats.outputError).toContain('EPIPE');
+  });
+
+  it('writes exactly rate × duration events', async () => {
+    const chunks: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        chunks.push(chunk.toString());
+        cb();
+      },
+    });
+    const stats = await startGenerator({ output: sink, rate: 500, durationMs: 200, seed: 2, format: 'json' })
+      .done;
+    expect(stats.events).toBe(100);
+    expect(chunks.join('').trimEnd().split('\n')).toHaveLength(100);
+  });
 });
