@@ -119,6 +119,33 @@ export class Delivery {
     return batch;
   }
 
+  /** Serialises a batch; serdes answering synchronously (the usual case) cost no promise per record. */
+  private async serializeBatch(batch: QueuedRecord[]): Promise<OutgoingMessage[]> {
+    const { serde, topic } = this.options;
+    const messages: OutgoingMessage[] = new Array(batch.length);
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const r = batch[i];
+      const value = serde.serialize(topic, r.value);
+      const message: OutgoingMessage = {
+        topic,
+        key: r.key,
+        value: null,
+        timestamp: r.value.metadata.shipper_timestamp,
+      };
+      messages[i] = message;
+      if (value instanceof Promise) {
+        pending.push(
+          value.then((v) => {
+            message.value = v;
+          }),
+        );
+      } else message.value = value;
+    }
+    if (pending.length > 0) await Promise.all(pending);
+    return messages;
+  }
+
   /** Sleeps `ms`; `stop()` always cuts it short, a new record only when `idle`. */
   private async sleep(ms: number, idle: boolean): Promise<void> {
     await new Promise<void>((resolve) => {
@@ -135,7 +162,7 @@ export class Delivery {
   }
 
   private async run(): Promise<void> {
-    const { producer, serde, topic } = this.options;
+    const { producer } = this.options;
     while (!this.stopped) {
       if (this.head >= this.queue.length) {
         for (const w of this.idleWaiters.splice(0)) w();
@@ -149,14 +176,7 @@ export class Delivery {
       let failures = 0;
       while (!this.stopped) {
         try {
-          messages ??= await Promise.all(
-            batch.map(async (r) => ({
-              topic,
-              key: r.key,
-              value: await serde.serialize(topic, r.value),
-              timestamp: r.value.metadata.shipper_timestamp,
-            })),
-          );
+          messages ??= await this.serializeBatch(batch);
           await producer.send(messages);
           sent = true;
           break;
