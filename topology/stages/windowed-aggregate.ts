@@ -44,13 +44,18 @@ export function windowedAggregateStage<K, V, VA>(
       let pendingEnds: number[] = [];
       let seeded = false;
       let lastExpiry = Number.NEGATIVE_INFINITY;
-      // Update mode: the latest record per updated window since the last flush, in update order.
-      let updated = new Map<string, StreamRecord<Windowed<K>, VA>>();
+      // Update mode: per window start, the latest record and aggregate of each key updated since
+      // the last flush (the aggregate is kept here: the window may expire from the store first).
+      let updated = new Map<number, Map<unknown, [StreamRecord<K, V>, VA]>>();
       ctx.onFlush(() => {
         if (updated.size === 0) return;
         const out = updated;
         updated = new Map();
-        for (const record of out.values()) subscriber.next(record);
+        for (const [start, records] of out) {
+          const window = { start, end: start + size };
+          for (const [r, value] of records.values())
+            subscriber.next({ ...r, key: { key: r.key, window }, value });
+        }
       });
 
       const addPending = (end: number, key: K) => {
@@ -105,7 +110,11 @@ export function windowedAggregateStage<K, V, VA>(
             if (r.key !== null && r.key !== undefined) {
               let accepted = 0;
               let late = 0;
-              for (const start of windows.windowStartsFor(r.timestamp)) {
+              const starts =
+                windows.advanceMs === size
+                  ? tumblingStart(r.timestamp, size)
+                  : windows.windowStartsFor(r.timestamp);
+              for (const start of starts) {
                 const end = start + size;
                 if (end + grace <= streamTime) {
                   late++;
@@ -117,10 +126,15 @@ export function windowedAggregateStage<K, V, VA>(
                 store.put(r.key, start, next);
                 if (finalOnly()) addPending(end, r.key);
                 else {
-                  const id = `${String(storeKeyId(r.key))}\u0000${start}`;
-                  // Re-inserting moves the window to the end: emission follows the latest update order.
-                  updated.delete(id);
-                  updated.set(id, { ...r, key: { key: r.key, window: { start, end } }, value: next });
+                  let records = updated.get(start);
+                  if (!records) {
+                    records = new Map();
+                    updated.set(start, records);
+                  }
+                  // Re-inserting moves the key to the end: emission follows the latest update order.
+                  const id = storeKeyId(r.key);
+                  records.delete(id);
+                  records.set(id, [r, next]);
                 }
               }
               if (late > 0 && accepted === 0) ctx.reportLate(r as StreamRecord<unknown, unknown>);
@@ -138,4 +152,14 @@ export function windowedAggregateStage<K, V, VA>(
         complete: () => subscriber.complete(),
       });
     });
+}
+
+const NO_WINDOWS: number[] = [];
+const scratch = [0];
+/** The one tumbling window of a timestamp, without allocating (negative starts have none). */
+function tumblingStart(timestamp: number, size: number): number[] {
+  const start = Math.floor(timestamp / size) * size;
+  if (start < 0) return NO_WINDOWS;
+  scratch[0] = start;
+  return scratch;
 }
