@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { describeError, LogFlowError } from '../../common/errors.ts';
 import { createLogger, type Logger } from '../../common/logger.ts';
 import { Topology } from '../topology.ts';
+import { isKafkaErrorType } from '../transport/kafka-errors.ts';
 import type {
   Batch,
   Consumer,
@@ -19,6 +20,16 @@ import { TopologyMetrics } from './metrics.ts';
 import { Mutex } from './mutex.ts';
 import { withRetry } from './retry.ts';
 import { Task, type TaskEnvironment } from './task.ts';
+
+/** Group-membership errors a commit meets while the group rebalances: transient, never fatal. */
+const REBALANCE_ERRORS = [
+  'UNKNOWN_MEMBER_ID',
+  'REBALANCE_IN_PROGRESS',
+  'ILLEGAL_GENERATION',
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+];
 
 export type ProcessingGuarantee = 'at_least_once' | 'exactly_once';
 
@@ -172,7 +183,10 @@ export class LogFlowStreams {
       onRevoked: (tps) => this.onRevoked(tps),
     });
     this.timers.push(
-      setInterval(() => void this.commitAll().catch((err) => this.fail(err)), this.commitIntervalMs),
+      setInterval(
+        () => void this.commitAll().catch((err) => this.onPeriodicCommitError(err)),
+        this.commitIntervalMs,
+      ),
     );
     const tick = this.config.wallClockTickMs ?? 100;
     this.timers.push(setInterval(() => void this.punctuateWallClock().catch((err) => this.fail(err)), tick));
@@ -475,6 +489,7 @@ export class LogFlowStreams {
     if (offsets.length === 0) return;
     const started = performance.now();
     await this.consumer!.commit(offsets);
+    this.commitFailures = 0;
     for (const [state, topic, offset] of changed) state.committed.set(topic, offset);
     this.metrics.commitLatency.observe(
       { group: this.config.applicationId },
@@ -510,6 +525,25 @@ export class LogFlowStreams {
     };
     if (this.guarantee === 'exactly_once') await this.mutex.run(run);
     else await run();
+  }
+
+  /**
+   * A periodic at-least-once commit can fail while the group rebalances (UNKNOWN_MEMBER_ID,
+   * REBALANCE_IN_PROGRESS, coordinator moves). The offsets stay committable and the next interval
+   * (or the revocation) commits them; at worst a new owner replays them, which at-least-once
+   * allows. Only a commit that keeps failing for a minute fails the application.
+   */
+  private commitFailures = 0;
+
+  private onPeriodicCommitError(err: unknown): void {
+    const rebalancing = REBALANCE_ERRORS.some((type) => isKafkaErrorType(err, type));
+    if (this.guarantee === 'exactly_once' || !rebalancing) return this.fail(err);
+    this.commitFailures++;
+    if (this.commitFailures * this.commitIntervalMs > 60_000) return this.fail(err);
+    this.log.warn(
+      { err: describeError(err), attempt: this.commitFailures },
+      'offset commit failed; retrying at the next interval',
+    );
   }
 
   private fail(err: unknown): void {
