@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
 import { copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DEFAULTS } from '../../common/config.ts';
 import { LogFlowError } from '../../common/errors.ts';
 import { pickJdk } from './java.ts';
@@ -38,14 +39,33 @@ async function ensureUser(say: Say): Promise<void> {
   }
 }
 
+/** Whether every existing ancestor of `dir` lets other users through (mode o+x). */
+function othersCanReach(dir: string): boolean {
+  for (let p = dir; ; p = dirname(p)) {
+    if (existsSync(p) && (statSync(p).mode & 0o001) === 0) return false;
+    if (p === dirname(p)) return true;
+  }
+}
+
+/**
+ * Where Elasticsearch's distribution and state live. Normally the services directory; but as root
+ * Elasticsearch runs as ES_USER, which cannot enter a checkout under a private directory (a clone
+ * in /root, say), so then a directory of its own under /var/lib, one per checkout.
+ */
+export function elasticsearchRoot(home: string): string {
+  if (!isRoot() || othersCanReach(home)) return home;
+  return join('/var/lib/logflow-es', createHash('sha256').update(home).digest('hex').slice(0, 12));
+}
+
 /**
  * Elasticsearch from the integration-test zip Elastic publishes to Maven Central: the server with
  * only the transport, x-pack core/security and apm modules. What that leaves out (no `GET /`, no
  * analysis-common, painless, ingest, reindex, data streams or ILM) is listed in deploy/services/README.md.
  */
 export function elasticsearchService(home: string): ManagedService {
-  const paths = servicePaths(home, 'elasticsearch');
-  const dist = join(artifactsDir(home), `elasticsearch-${VERSIONS.elasticsearch}`);
+  const root = elasticsearchRoot(home);
+  const paths = servicePaths(root, 'elasticsearch');
+  const dist = join(artifactsDir(root), `elasticsearch-${VERSIONS.elasticsearch}`);
   const esHome = join(dist, `elasticsearch-${VERSIONS.elasticsearch}`);
   const confDir = join(paths.dir, 'config');
   const dataDir = join(paths.dir, 'data');
