@@ -77,3 +77,51 @@ export async function startMember(
 export function groupId(): string {
   return randomName('lf-test-group');
 }
+
+/** Every committed record of `topic` (read with a throwaway group until its end offsets). */
+export async function readAll(transport: KafkaTransport, topic: string): Promise<IncomingMessage[]> {
+  const out: IncomingMessage[] = [];
+  const partitions = await transport.partitionCount(topic);
+  for (let p = 0; p < partitions; p++) {
+    for await (const batch of transport.readPartition(topic, p)) out.push(...batch);
+  }
+  return out;
+}
+
+/** Waits until `group` has committed every record of `topic` (its end offsets). */
+export async function waitCaughtUp(
+  transport: KafkaTransport,
+  group: string,
+  topic: string,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const { waitFor } = await import('../../helpers/wait-for.ts');
+  await waitFor(
+    async () => {
+      const ends = await transport.endOffsets(topic);
+      const committed = new Map(
+        (await transport.committedOffsets(group, topic)).map((c) => [c.partition, c.offset]),
+      );
+      return ends.every((e) => e.offset === 0 || (committed.get(e.partition) ?? 0) >= e.offset);
+    },
+    { timeoutMs, what: `group ${group} caught up on ${topic}`, intervalMs: 200 },
+  );
+}
+
+/** An application id whose internal topics (changelogs, repartitions) are deleted after the test. */
+export function applicationId(transport: KafkaTransport, prefix = 'lf-test-app'): string {
+  const id = randomName(prefix);
+  onTestFinished(async () => {
+    const cleanup = new KafkaTransport({ clientId: 'logflow-test-cleanup' });
+    try {
+      const admin = await cleanup.admin();
+      const internal = (await admin.listTopics()).filter((t) => t.startsWith(`${id}-`));
+      await cleanup.deleteTopics(internal);
+      await cleanup.deleteGroups([id]);
+    } finally {
+      await cleanup.close();
+    }
+  });
+  void transport;
+  return id;
+}
