@@ -187,23 +187,54 @@ describe('MemoryTransport', () => {
 
   it('does not starve the event loop while a consumer is busy', async () => {
     transport = new MemoryTransport();
-    await transport.ensureTopics([{ name: 't', partitions: 1 }]);
-    const producer = transport.producer();
+    await transport.ensureTopics([{ name: 't', partitions: 2 }]);
+    const total = 100_000;
+    await transport
+      .producer()
+      .send(Array.from({ length: total }, (_, i) => ({ topic: 't', key: null, value: b(`${i}`) })));
     let seen = 0;
-    const c = transport.consumer({ groupId: 'g' });
+    const c = transport.consumer({ groupId: 'g', maxBatchSize: 100 });
     await c.subscribe(['t']);
+    // A timer set before the consumer starts must fire long before it has read everything.
+    const seenWhenTimerFired = new Promise<number>((resolve) => setTimeout(() => resolve(seen), 0));
     await c.run({
       eachBatch: async (batch) => {
         seen += batch.messages.length;
-        // Keep the partition permanently busy by producing as much as was consumed.
-        if (seen < 200_000)
-          await producer.send(batch.messages.map((m) => ({ topic: 't', key: null, value: m.value })));
       },
     });
-    await producer.send([{ topic: 't', key: null, value: b('x') }]);
-    // A timer must still fire while the loop is busy.
-    const timerFired = await new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 5));
-    expect(timerFired).toBe(true);
-    expect(seen).toBeGreaterThan(0);
+    expect(await seenWhenTimerFired).toBeLessThan(total);
+    await waitFor(() => seen === total);
+  });
+
+  it('round-robin assignment deals partitions one by one', async () => {
+    transport = new MemoryTransport({ assignmentStrategy: 'roundrobin' });
+    await transport.ensureTopics([{ name: 't', partitions: 4 }]);
+    const a = collector();
+    const bb = collector();
+    const ca = transport.consumer({ groupId: 'g' });
+    const cb = transport.consumer({ groupId: 'g' });
+    await ca.subscribe(['t']);
+    await cb.subscribe(['t']);
+    await ca.run(a.options);
+    await cb.run(bb.options);
+    const held = (x: ReturnType<typeof collector>) =>
+      x.assigned
+        .filter((tp) => !x.revoked.some((r) => r.partition === tp.partition))
+        .map((tp) => tp.partition);
+    expect(held(a).sort()).toEqual([0, 2]);
+    expect(held(bb).sort()).toEqual([1, 3]);
+  });
+
+  it('starts a new group at the end when fromBeginning is false', async () => {
+    transport = new MemoryTransport();
+    await transport.ensureTopics([{ name: 't', partitions: 1 }]);
+    await transport.producer().send([{ topic: 't', key: null, value: b('old') }]);
+    const got = collector();
+    const c = transport.consumer({ groupId: 'late', fromBeginning: false });
+    await c.subscribe(['t']);
+    await c.run(got.options);
+    await transport.producer().send([{ topic: 't', key: null, value: b('new') }]);
+    await waitFor(() => got.seen.length === 1);
+    expect(got.seen[0].value!.toString()).toBe('new');
   });
 });
