@@ -128,9 +128,19 @@ export function mount(container) {
     };
   }
 
-  function connect() {
+  /** (Re)connects; with `fresh`, what the previous filters brought is dropped. */
+  function connect(fresh = false) {
     clearTimeout(retryTimer);
     controller?.abort();
+    if (fresh) {
+      pending = [];
+      held = [];
+      received = 0;
+      droppedByServer = 0;
+      replace(list);
+      list.before(empty);
+      renderCounters();
+    }
     const mine = new AbortController();
     controller = mine;
     setState('connecting', 'connecting…');
@@ -154,7 +164,7 @@ export function mount(container) {
 
   function retry(reason) {
     setState('error', `disconnected (${reason}); retrying in ${Math.round(retryDelay / 1000)} s`);
-    retryTimer = setTimeout(connect, retryDelay);
+    retryTimer = setTimeout(() => connect(false), retryDelay);
     retryDelay = Math.min(30_000, retryDelay * 2);
   }
 
@@ -178,7 +188,7 @@ export function mount(container) {
       class: 'tail-form',
       onsubmit: (e) => {
         e.preventDefault();
-        connect();
+        connect(true);
       },
     },
     h(
@@ -194,7 +204,7 @@ export function mount(container) {
       field('Services', serviceInput, 'comma-separated; empty = all'),
     ),
   );
-  for (const box of levelBoxes) box.querySelector('input').addEventListener('change', connect);
+  for (const box of levelBoxes) box.querySelector('input').addEventListener('change', () => connect(true));
 
   replace(
     container,
@@ -223,7 +233,7 @@ export function mount(container) {
     h('div', { class: 'panel tail-panel' }, empty, list),
   );
   renderCounters();
-  connect();
+  connect(false);
 
   return () => {
     unmounted = true;
