@@ -230,9 +230,44 @@ describe.skipIf(!haveChromium)('UI in a browser', () => {
     expect(await row.textContent()).toContain('ERROR');
     await page.locator('.alert-history h3').waitFor();
     await page.locator('.silences h3').waitFor();
-    await shot('alerts');
     await row.locator('button.danger').click();
     await expect.poll(() => row.count()).toBe(0);
+  });
+
+  it('sees a rule fire, acknowledges the alert and silences the rule', async () => {
+    await page.click('button.new-rule');
+    await page.fill('.rule-editor input[name=name]', 'UI test: any error');
+    await page.fill('.rule-editor input[name=threshold]', '1');
+    await page.fill('.rule-editor input[name=window_seconds]', '60');
+    await page.locator('.rule-editor label.chip', { hasText: 'ERROR' }).locator('input').check();
+    await page.click('.rule-editor button[type=submit]');
+    await page.locator('.alert-rules tbody tr', { hasText: 'UI test: any error' }).waitFor();
+
+    const firing = page
+      .locator('.alert-history tbody tr', { hasText: 'UI test: any error' })
+      .filter({ has: page.locator('.status-firing') });
+    await waitFor(
+      async () => {
+        await page.click('button.refresh-history');
+        return firing.count();
+      },
+      { timeoutMs: 90_000, intervalMs: 1_000, what: 'a firing alert in the history' },
+    );
+    const id = await firing.first().getAttribute('data-id');
+    await firing.first().locator('button', { hasText: 'Acknowledge' }).click();
+    const acknowledged = page.locator(`.alert-history tbody tr[data-id="${id}"]`);
+    await expect.poll(() => acknowledged.locator('.badge').first().textContent()).toBe('acknowledged');
+    expect(await acknowledged.textContent()).toContain('admin');
+
+    await page.selectOption('.silence-form select[name=rule_id]', { label: 'UI test: any error' });
+    await page.fill('.silence-form input[name=comment]', 'UI test silence');
+    await page.click('.silence-form button[type=submit]');
+    const silence = page.locator('.silences tbody tr', { hasText: 'UI test silence' });
+    await silence.waitFor();
+    expect(await silence.locator('.badge').textContent()).toBe('active');
+    await shot('alerts');
+    await silence.locator('button', { hasText: 'Expire' }).click();
+    await expect.poll(() => silence.count()).toBe(0);
   });
 
   it('shows the pipeline stages with records from /metrics', async () => {

@@ -117,7 +117,12 @@ export function mount(container) {
           'div',
           { class: 'panel-head' },
           h('h3', {}, `Triggered alerts (${formatNumber(data.total)})`),
-          filter,
+          h(
+            'div',
+            { class: 'actions' },
+            filter,
+            h('button', { type: 'button', class: 'refresh-history', onclick: loadHistory }, 'Refresh'),
+          ),
         ),
         table(
           [
