@@ -11,7 +11,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateApiKey } from '../api/auth/api-key.ts';
@@ -116,6 +116,9 @@ async function measure(
     if (i >= 5) times.push(ms); // the first few warm caches and JIT
   }
   times.sort((a, b) => a - b);
+  console.log(
+    `  ${name}: p50 ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms`,
+  );
   return {
     scenario: name,
     requests,
@@ -301,6 +304,7 @@ export async function run(args: string[]): Promise<void> {
     );
     await app.close();
 
+    console.log('');
     printTable(rows);
     console.log(
       `\nGET /health: ${Math.round(health.rps).toLocaleString('en-US')} requests/s at concurrency ${values.concurrency} (${health.errors} errors)`,
@@ -313,6 +317,8 @@ export async function run(args: string[]): Promise<void> {
       latency: rows,
       health_rps: health.rps,
       health_concurrency: Number(values.concurrency),
+      // The machine is shared: a high load average means these figures are upper bounds.
+      load_average_at_end: loadavg(),
     });
     console.log(`results: ${file}`);
   } finally {
