@@ -141,6 +141,21 @@ describe('API on PostgreSQL, Elasticsearch and Redis', () => {
     for (const l of indexed) byLevel[l.level] = (byLevel[l.level] ?? 0) + 1;
     expect(all.aggregations.by_level).toEqual(byLevel);
 
+    // Query syntax is never interpreted: Lucene/ES operators are plain text and never a 5xx.
+    for (const query of [
+      'timeout" OR *:*',
+      'level:ERROR AND (',
+      '/regex.*/',
+      'a~2 b^3',
+      '\\',
+      '{!x}[]',
+      '+-&&||!',
+    ]) {
+      const res = await search({ query });
+      expect(res.statusCode, query).toBe(200);
+    }
+    expect((await search({ query: '*:*' })).json().total).toBe(0);
+
     const doc = (await app.inject({ url: '/api/v1/logs/it-7', headers: auth() })).json();
     expect(doc).toMatchObject({ id: 'it-7', service: indexed[7].service, extra_fields: { n: '7' } });
 
