@@ -294,4 +294,29 @@ describe.skipIf(!haveChromium)('UI in a browser', () => {
     expect(await page.locator('nav.tabs').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
+  it('shows a viewer the alerts without the admin controls', async () => {
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const created = await fetch(`${base}/api/v1/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ username: 'ui-viewer', password: 'viewer-password-1', role: 'viewer' }),
+    });
+    expect(created.status).toBe(201);
+
+    await page.fill('input[name=username]', 'ui-viewer');
+    await page.fill('input[name=password]', 'viewer-password-1');
+    await page.click('form.login-form button[type=submit]');
+    expect(await page.locator('.role').textContent()).toBe('viewer');
+    await page.click('nav.tabs a[data-view=alerts]');
+    await page.locator('.alert-rules tbody tr', { hasText: 'UI test: any error' }).waitFor();
+    expect(await page.locator('button.new-rule').count()).toBe(0);
+    expect(await page.locator('.silence-form').count()).toBe(0);
+    expect(await page.locator('.alert-rules button').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
 });
