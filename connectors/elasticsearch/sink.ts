@@ -7,7 +7,7 @@
  * - bulks are cut by record count, bytes and linger time;
  * - per item: 429 / 5xx / es_rejected_execution are retried (only those items) with backoff;
  *   mapping and parse errors (4xx) go to the dead-letter topic with the original bytes and
- *   `lf.error.*` headers; undecodable and unindexable records go there too;
+ *   `logflow.error.*` headers; undecodable and unindexable records go there too;
  * - while Elasticsearch is unreachable the sink pauses every partition it owns, retries with
  *   backoff, and resumes once a bulk succeeds — catching up from its buffer and then the topic;
  * - a partition's offset is committed only after every record up to it is acknowledged by
@@ -22,6 +22,7 @@ import { describeError, type ErrorCode, LogFlowError } from '../../common/errors
 import { createLogger, type Logger } from '../../common/logger.ts';
 import type { ParsedLog } from '../../storage/logs/types.ts';
 import type { Headers } from '../../topology/record.ts';
+import { DLQ_HEADERS } from '../../topology/runtime/error-handlers.ts';
 import type { Serde } from '../../topology/serde.ts';
 import type {
   Batch,
@@ -38,15 +39,19 @@ import type { IndexTemplateOptions } from './index-template.ts';
 import { dailyIndexName, toEsSource, unindexableReason } from './log-document.ts';
 import { sinkAvailable, sinkBuffered, sinkBulkDuration, sinkRecords } from './sink-metrics.ts';
 
-/** Headers a dead-lettered record carries (besides its own), so it can be inspected and replayed. */
+/**
+ * Headers a dead-lettered record carries besides its own: the topology's dead-letter headers
+ * (`logflow.error.*`, `logflow.source.*`) plus the HTTP status Elasticsearch answered.
+ */
 export const DEAD_LETTER_HEADERS = {
-  code: 'lf.error.code',
-  reason: 'lf.error.reason',
-  status: 'lf.error.status',
-  stage: 'lf.error.stage',
-  topic: 'lf.source.topic',
-  partition: 'lf.source.partition',
-  offset: 'lf.source.offset',
+  code: DLQ_HEADERS.errorCode,
+  reason: DLQ_HEADERS.errorMessage,
+  kind: DLQ_HEADERS.errorKind,
+  stage: DLQ_HEADERS.stage,
+  topic: DLQ_HEADERS.sourceTopic,
+  partition: DLQ_HEADERS.sourcePartition,
+  offset: DLQ_HEADERS.sourceOffset,
+  status: 'logflow.error.status',
 } as const;
 
 export interface SinkBatchOptions {
@@ -172,7 +177,7 @@ export class ElasticsearchSink {
       }
       this.ownedClient = options.client
         ? undefined
-        : new EsClient({ node: options.node!, requestTimeout: 60_000 });
+        : new EsClient({ node: options.node!, requestTimeout: 60_000, maxRetries: 0 });
       this.api = clientBulkApi(options.client ?? this.ownedClient!, prefix, options.template);
     }
     this.name = options.name ?? 'elasticsearch';
@@ -511,6 +516,9 @@ export class ElasticsearchSink {
         ...e.message.headers,
         [DEAD_LETTER_HEADERS.code]: Buffer.from(e.rejection!.code),
         [DEAD_LETTER_HEADERS.reason]: Buffer.from(e.rejection!.reason.slice(0, 2_000)),
+        [DEAD_LETTER_HEADERS.kind]: Buffer.from(
+          e.rejection!.code === 'LF_ERR_SERDE_DESERIALIZE' ? 'deserialization' : 'sink',
+        ),
         [DEAD_LETTER_HEADERS.stage]: Buffer.from(`${this.name}-sink`),
         [DEAD_LETTER_HEADERS.topic]: Buffer.from(e.message.topic),
         [DEAD_LETTER_HEADERS.partition]: Buffer.from(String(e.message.partition)),
@@ -532,17 +540,21 @@ export class ElasticsearchSink {
         await this.producer!.send(messages);
         this.stats.deadLettered += entries.length;
         sinkRecords.inc({ sink: this.name, result: 'dead_lettered' }, entries.length);
-        for (const e of entries) {
-          this.log.warn(
-            {
-              topic: e.message.topic,
-              partition: e.message.partition,
-              offset: e.message.offset,
-              reason: e.rejection!.reason,
+        // One line per bulk, not per record: a broken mapping can reject thousands at once.
+        const first = entries[0];
+        this.log.warn(
+          {
+            records: entries.length,
+            deadLetterTopic: this.deadLetterTopic,
+            first: {
+              topic: first.message.topic,
+              partition: first.message.partition,
+              offset: first.message.offset,
             },
-            'record dead-lettered',
-          );
-        }
+            reason: first.rejection!.reason,
+          },
+          'records dead-lettered',
+        );
         return true;
       } catch (err) {
         this.log.warn({ err: describeError(err), attempt }, 'dead-letter write failed; retrying');

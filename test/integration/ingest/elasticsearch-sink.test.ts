@@ -22,18 +22,19 @@ import { waitFor } from '../../helpers/wait-for.ts';
 
 const esUrl = serviceConfig().elasticsearchUrl;
 const client = new Client({ node: esUrl });
-const transport = new KafkaTransport({ clientId: randomName('lf-sink-it') });
 const registry = new SchemaRegistryClient({ url: registryUrl() });
-afterAll(async () => {
-  await transport.close();
-  await client.close();
-});
+afterAll(() => client.close());
+/**
+ * One transport per test: kafkajs keeps refreshing metadata of topics it has seen, and a topic
+ * deleted by an earlier test's cleanup would make that fail for the next test.
+ */
+let transport: KafkaTransport;
 
 const DAY = 86_400_000;
 const T = Date.UTC(2026, 0, 15, 12, 0, 0);
 
 function makeLogs(from: number, count: number, run: string): ParsedLog[] {
-  return Array.from({ length: count }, (_, k) => {
+  return Array.from({ length: count }, (_, k): ParsedLog => {
     const i = from + k;
     return {
       id: `${run}-${i}`,
@@ -60,7 +61,10 @@ async function fixture(partitions = 3): Promise<Fixture> {
   const topic = await createTopic({ prefix: 'lf-sink-in', partitions });
   const dlq = await createTopic({ prefix: 'lf-sink-dlq', partitions: 1 });
   const prefix = randomName('lfit-sink');
+  transport = new KafkaTransport({ clientId: randomName('lf-sink-it') });
+  const own = transport;
   registerCleanup(async () => {
+    await own.close();
     await client.indices.delete({ index: `${prefix}-*`, expand_wildcards: 'all' }, { ignore: [404] });
     await client.indices.deleteIndexTemplate({ name: `${prefix}-template` }, { ignore: [404] });
     const base = `${registryUrl()}/subjects/${encodeURIComponent(`${topic}-value`)}`;
