@@ -36,8 +36,8 @@ export const RULES_CHANNEL = 'logflow_alert_rules';
 
 /**
  * Rule changes on PostgreSQL: a trigger NOTIFYs every committed change; one dedicated connection
- * LISTENs. When that connection drops it reconnects and tells watchers to `reload`, since
- * notifications sent meanwhile are lost.
+ * LISTENs. Once LISTEN is in place (first time and after every reconnect) watchers get `reload`,
+ * since changes committed before it were not announced.
  */
 export class PgRuleChangeFeed implements RuleChangeFeed {
   private readonly listeners = new Set<(change: AlertRuleChange) => void>();
@@ -50,7 +50,7 @@ export class PgRuleChangeFeed implements RuleChangeFeed {
 
   watch(onChange: (change: AlertRuleChange) => void): () => Promise<void> {
     this.listeners.add(onChange);
-    if (!this.client && !this.connecting) this.connecting = this.connect(false);
+    if (!this.client && !this.connecting) this.connecting = this.connect();
     return async () => {
       this.listeners.delete(onChange);
       if (this.listeners.size === 0) await this.release();
@@ -80,7 +80,7 @@ export class PgRuleChangeFeed implements RuleChangeFeed {
     }
   }
 
-  private async connect(isReconnect: boolean): Promise<void> {
+  private async connect(): Promise<void> {
     try {
       const client = await this.pool.connect();
       client.on('notification', (msg) => {
@@ -105,7 +105,9 @@ export class PgRuleChangeFeed implements RuleChangeFeed {
         return;
       }
       this.client = client;
-      if (isReconnect) this.emit({ op: 'reload', id: null });
+      // Changes committed before LISTEN took effect (or while reconnecting) were not announced:
+      // watchers re-read everything once.
+      this.emit({ op: 'reload', id: null });
     } catch (err) {
       log.warn({ err }, 'could not LISTEN for alert rule changes; retrying');
       this.scheduleReconnect();
@@ -118,7 +120,7 @@ export class PgRuleChangeFeed implements RuleChangeFeed {
     if (this.closed || this.listeners.size === 0 || this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.connecting = this.connect(true);
+      this.connecting = this.connect();
     }, 1000);
     this.retryTimer.unref();
   }

@@ -146,6 +146,8 @@ export interface AlertRulesRepository {
   /**
    * Calls `onChange` after every committed change to alert_rules — from this process or any other
    * writer of the same database (PostgreSQL LISTEN/NOTIFY; SQLite in-process events plus polling).
+   * PostgreSQL also sends `reload` once listening has started (and after reconnects): changes made
+   * between a caller's `list()` and that moment are then not lost.
    * Returns `stop`, which is idempotent. Listeners must not throw.
    */
   watch(onChange: (change: AlertRuleChange) => void): () => Promise<void>;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openPostgresDatabase, type PostgresDatabase } from '../../../storage/db/postgres-database.ts';
+import { waitFor } from '../../helpers/wait-for.ts';
 import { databaseContract } from '../../unit/api/db-contract.ts';
 import { randomDatabase } from './pg-helpers.ts';
 
@@ -43,6 +44,13 @@ describe('PostgreSQL database (real server, a random database from empty)', () =
       await (d as PostgresDatabase).watchReady();
     },
   );
+
+  it('watch() sends reload once LISTEN is in place, so nothing between list() and it is lost', async () => {
+    const ops: string[] = [];
+    const stop = db.alertRules.watch((c) => ops.push(c.op));
+    await waitFor(() => ops.includes('reload'), { what: 'reload after LISTEN' });
+    await stop();
+  });
 
   it('a second opener of the same database migrates nothing', async () => {
     const other = await openPostgresDatabase(target.url);
