@@ -362,15 +362,21 @@ export class LogFlowStreams {
     const key = this.taskKey(batch.topic, batch.partition);
     const state = key ? this.tasks.get(key) : undefined;
     if (!state) return;
-    if (this.guarantee === 'exactly_once') {
-      await this.mutex.run(async () => {
-        if (this.stateValue !== 'RUNNING') return;
+    // A send or commit failure fails the application rather than the batch: the consumer would
+    // re-deliver the batch to a task whose state already includes it.
+    try {
+      if (this.guarantee === 'exactly_once') {
+        await this.mutex.run(async () => {
+          if (this.stateValue !== 'RUNNING') return;
+          await this.processBatch(state, batch);
+          if (performance.now() - this.transactionStarted >= this.commitIntervalMs)
+            await this.commitTransaction();
+        });
+      } else {
         await this.processBatch(state, batch);
-        if (performance.now() - this.transactionStarted >= this.commitIntervalMs)
-          await this.commitTransaction();
-      });
-    } else {
-      await this.processBatch(state, batch);
+      }
+    } catch (err) {
+      this.fail(err);
     }
   }
 
