@@ -543,9 +543,15 @@ export class LogFlowStreams {
 
   private onPeriodicCommitError(err: unknown): void {
     const rebalancing = REBALANCE_ERRORS.some((type) => isKafkaErrorType(err, type));
-    if (this.guarantee === 'exactly_once' || !rebalancing) return this.fail(err);
     this.commitFailures++;
-    if (this.commitFailures * this.commitIntervalMs > 60_000) return this.fail(err);
+    if (
+      this.guarantee === 'exactly_once' ||
+      !rebalancing ||
+      this.commitFailures * this.commitIntervalMs > 60_000
+    ) {
+      this.fail(err);
+      return;
+    }
     this.log.warn(
       { err: describeError(err), attempt: this.commitFailures },
       'offset commit failed; retrying at the next interval',
