@@ -120,6 +120,7 @@ const stages: Stage[] = [
         serde: ctx.serdes.raw,
         topic: ctx.config.topics.raw,
         checkpointPath: join(ctx.config.dataDir, 'shipper-checkpoint.json'),
+        metricsRegistry: ctx.registry,
       });
       await shipper.start();
       return {
@@ -155,6 +156,7 @@ const stages: Stage[] = [
           topic: config.topics.parsed,
           deadLetterTopic: config.topics.deadLetter,
           retentionDays: config.retentionDays,
+          registry: ctx.registry,
         });
         await sink.start();
         return { stop: () => sink.stop() };
@@ -164,6 +166,7 @@ const stages: Stage[] = [
         store: ctx.logStore,
         serde: ctx.serdes.parsed,
         topic: config.topics.parsed,
+        registry: ctx.registry,
         onIndexed: (logs) => {
           for (const log of logs) shared.tail.publish(log);
         },
