@@ -18,6 +18,7 @@
  */
 import type { Client } from '@elastic/elasticsearch';
 import { Client as EsClient } from '@elastic/elasticsearch';
+import type { Registry } from 'prom-client';
 import { describeError, type ErrorCode, LogFlowError } from '../../common/errors.ts';
 import { createLogger, type Logger } from '../../common/logger.ts';
 import type { ParsedLog } from '../../storage/logs/types.ts';
@@ -37,7 +38,7 @@ import { type BulkApi, clientBulkApi } from './bulk-api.ts';
 import { itemOutcome } from './bulk-outcome.ts';
 import type { IndexTemplateOptions } from './index-template.ts';
 import { dailyIndexName, toEsSource, unindexableReason } from './log-document.ts';
-import { sinkAvailable, sinkBuffered, sinkBulkDuration, sinkRecords } from './sink-metrics.ts';
+import { type SinkMetrics, sinkMetrics } from './sink-metrics.ts';
 
 /**
  * Headers a dead-lettered record carries besides its own: the topology's dead-letter headers
@@ -93,6 +94,8 @@ export interface ElasticsearchSinkOptions {
   onWritten?: (logs: ParsedLog[], ackedAt: number) => void;
   now?: () => number;
   logger?: Logger;
+  /** Where the metrics go: the app's shared registry; default prom-client's `register`. */
+  registry?: Registry;
 }
 
 export interface SinkStats {
@@ -136,6 +139,7 @@ export class ElasticsearchSink {
   private readonly retryMaxMs: number;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly metrics: SinkMetrics;
 
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
@@ -190,6 +194,7 @@ export class ElasticsearchSink {
     this.retryInitialMs = options.retry?.initialMs ?? 100;
     this.retryMaxMs = options.retry?.maxMs ?? 10_000;
     this.now = options.now ?? Date.now;
+    this.metrics = sinkMetrics(options.registry);
     this.log = options.logger ?? createLogger('elasticsearch-sink', { sink: this.name });
     for (const [name, value] of [
       ['batch.maxRecords', this.maxRecords],
@@ -215,7 +220,7 @@ export class ElasticsearchSink {
     });
     await this.consumer.connect();
     await this.consumer.subscribe([this.topic]);
-    sinkAvailable.set({ sink: this.name }, 1);
+    this.metrics.up.set({ sink: this.name }, 1);
     await this.consumer.run({
       eachBatch: (batch) => this.onBatch(batch),
       onAssigned: async (partitions) => {
@@ -279,7 +284,7 @@ export class ElasticsearchSink {
     this.stopping = true;
     this.buffer = [];
     this.releaseDrainWaiters();
-    sinkBuffered.set({ sink: this.name }, 0);
+    this.metrics.buffered.set({ sink: this.name }, 0);
     await this.ownedClient?.close();
   }
 
@@ -293,7 +298,7 @@ export class ElasticsearchSink {
       this.buffer.push(entry);
       this.bufferedBytes += entry.bytes;
     }
-    sinkBuffered.set({ sink: this.name }, this.buffer.length);
+    this.metrics.buffered.set({ sink: this.name }, this.buffer.length);
     if (this.buffer.length >= this.maxRecords || this.bufferedBytes >= this.maxBytes) {
       this.kick(true);
     } else {
@@ -323,7 +328,7 @@ export class ElasticsearchSink {
       this.owned.delete(key);
       this.paused.delete(key);
     }
-    sinkBuffered.set({ sink: this.name }, this.buffer.length);
+    this.metrics.buffered.set({ sink: this.name }, this.buffer.length);
   }
 
   private async entryOf(message: IncomingMessage): Promise<Entry> {
@@ -421,7 +426,7 @@ export class ElasticsearchSink {
     if (!delivered) return; // stopping: nothing committed, the records are read again later
     this.buffer.splice(0, count);
     this.bufferedBytes -= bytes;
-    sinkBuffered.set({ sink: this.name }, this.buffer.length);
+    this.metrics.buffered.set({ sink: this.name }, this.buffer.length);
     await this.commit(entries);
     if (this.buffer.length < this.maxBuffered / 2) {
       this.resumeAll();
@@ -436,7 +441,7 @@ export class ElasticsearchSink {
     for (const e of entries) {
       if (e.rejection) rejected.push(e);
       else if (e.action) pending.push(e);
-      else sinkRecords.inc({ sink: this.name, result: 'skipped' });
+      else this.metrics.records.inc({ sink: this.name, result: 'skipped' });
     }
     const written: ParsedLog[] = [];
     for (let attempt = 0; pending.length > 0; attempt++) {
@@ -469,7 +474,10 @@ export class ElasticsearchSink {
             written.push(e.log!);
             if (outcome.duplicate) this.stats.duplicates++;
             else this.stats.written++;
-            sinkRecords.inc({ sink: this.name, result: outcome.duplicate ? 'duplicate' : 'written' });
+            this.metrics.records.inc({
+              sink: this.name,
+              result: outcome.duplicate ? 'duplicate' : 'written',
+            });
           } else if (outcome.kind === 'retry') {
             retry.push(e);
           } else {
@@ -478,21 +486,21 @@ export class ElasticsearchSink {
           }
         });
         this.stats.bulks++;
-        sinkBulkDuration.observe(
+        this.metrics.bulkDuration.observe(
           { sink: this.name, outcome: retry.length + rejected.length > 0 ? 'partial' : 'ok' },
           (performance.now() - started) / 1000,
         );
         this.setTargetUp(true);
         if (retry.length > 0) {
           this.stats.retriedItems += retry.length;
-          sinkRecords.inc({ sink: this.name, result: 'retried' }, retry.length);
+          this.metrics.records.inc({ sink: this.name, result: 'retried' }, retry.length);
           // Everything throttled: the cluster is overloaded, so stop reading until it copes.
           if (retry.length === pending.length) this.pauseAll();
         }
         pending = retry;
       } catch (err) {
         this.stats.failedRequests++;
-        sinkBulkDuration.observe(
+        this.metrics.bulkDuration.observe(
           { sink: this.name, outcome: 'failed' },
           (performance.now() - started) / 1000,
         );
@@ -539,7 +547,7 @@ export class ElasticsearchSink {
       try {
         await this.producer!.send(messages);
         this.stats.deadLettered += entries.length;
-        sinkRecords.inc({ sink: this.name, result: 'dead_lettered' }, entries.length);
+        this.metrics.records.inc({ sink: this.name, result: 'dead_lettered' }, entries.length);
         // One line per bulk, not per record: a broken mapping can reject thousands at once.
         const first = entries[0];
         this.log.warn(
@@ -585,7 +593,7 @@ export class ElasticsearchSink {
   private setTargetUp(up: boolean): void {
     if (up === this.targetUp) return;
     this.targetUp = up;
-    sinkAvailable.set({ sink: this.name }, up ? 1 : 0);
+    this.metrics.up.set({ sink: this.name }, up ? 1 : 0);
     if (up) {
       this.log.info('Elasticsearch is accepting writes again; resuming');
       if (this.buffer.length < this.maxBuffered) this.resumeAll();

@@ -3,6 +3,7 @@
  * through the BulkApi seam (the real client is exercised by the integration tests).
  */
 import type { estypes } from '@elastic/elasticsearch';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BulkApi } from '../../../connectors/elasticsearch/bulk-api.ts';
 import {
@@ -123,6 +124,7 @@ async function setup(
     retry: { initialMs: 5, maxMs: 20 },
     retentionDays: 7,
     stopTimeoutMs: 500,
+    registry: options.registry,
   });
   await sink.start();
   return sink;
@@ -155,7 +157,8 @@ async function readDlq(): Promise<IncomingMessage[]> {
 describe('ElasticsearchSink', () => {
   it('writes every log to its daily index with its id, then commits', async () => {
     const es = new FakeElasticsearch();
-    await setup(es);
+    const registry = new Registry();
+    await setup(es, { registry });
     const logs = Array.from({ length: 230 }, (_, i) => makeLog(i, { timestamp: T + (i % 2) * 86_400_000 }));
     await produce(logs);
     await waitFor(() => es.docs.size === 230 && committedTotal().then((n) => n === 230), {
@@ -169,6 +172,8 @@ describe('ElasticsearchSink', () => {
     // Bulks were cut by count.
     expect(es.requests).toBeGreaterThanOrEqual(5);
     expect(sink!.getStats()).toMatchObject({ written: 230, deadLettered: 0, buffered: 0 });
+    const metrics = await registry.getSingleMetricAsString('logflow_sink_records_total');
+    expect(metrics).toContain('logflow_sink_records_total{sink="elasticsearch",result="written"} 230');
   });
 
   it('counts replays as written without duplicating them', async () => {
