@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isLogFlowError } from '../../common/errors.ts';
 import { down, SERVICE_NAMES, status, up } from '../../deploy/services/manager.ts';
 import { VERSIONS } from '../../deploy/services/versions.ts';
 
@@ -36,6 +37,19 @@ async function printStatus(names: string[], json: boolean): Promise<boolean> {
   return rows.every((r) => r.healthy);
 }
 
+/** Expected failures (unknown service, missing JDK, …) print one line, not a stack trace. */
+function reported<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await action(...args);
+    } catch (err) {
+      if (!isLogFlowError(err)) throw err;
+      console.error(`logflow services: ${err.code}: ${err.message}`);
+      process.exitCode = 1;
+    }
+  };
+}
+
 export function register(program: Command): void {
   const services = program
     .command('services')
@@ -47,31 +61,37 @@ export function register(program: Command): void {
     .command('up')
     .argument('[names...]', `services to start (default: all of ${SERVICE_NAMES.join(', ')})`)
     .description('start what is not running and wait until every service is healthy (idempotent)')
-    .action(async (names: string[]) => {
-      const t0 = Date.now();
-      const results = await up(names);
-      const failed = results.filter((r) => r.outcome === 'failed');
-      for (const r of failed) console.error(`${r.name}: FAILED — ${r.error}`);
-      console.log(`\nservices up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-      const healthy = await printStatus(names, false);
-      if (failed.length > 0 || !healthy) process.exitCode = 1;
-    });
+    .action(
+      reported(async (names: string[]) => {
+        const t0 = Date.now();
+        const results = await up(names);
+        const failed = results.filter((r) => r.outcome === 'failed');
+        for (const r of failed) console.error(`${r.name}: FAILED — ${r.error}`);
+        console.log(`\nservices up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        const healthy = await printStatus(names, false);
+        if (failed.length > 0 || !healthy) process.exitCode = 1;
+      }),
+    );
 
   services
     .command('down')
     .argument('[names...]', 'services to stop (default: all)')
     .description('stop the services this project started (by pid); services it did not start are left alone')
-    .action(async (names: string[]) => {
-      const stopped = await down(names);
-      console.log(stopped.length > 0 ? `stopped: ${stopped.join(', ')}` : 'nothing to stop');
-    });
+    .action(
+      reported(async (names: string[]) => {
+        const stopped = await down(names);
+        console.log(stopped.length > 0 ? `stopped: ${stopped.join(', ')}` : 'nothing to stop');
+      }),
+    );
 
   services
     .command('status')
     .argument('[names...]', 'services to show (default: all)')
     .option('--json', 'print JSON (with the pinned versions)')
     .description('show each service, its URL, pid, memory, health and log; exits 1 if any is down')
-    .action(async (names: string[], options: { json?: boolean }) => {
-      if (!(await printStatus(names, options.json ?? false))) process.exitCode = 1;
-    });
+    .action(
+      reported(async (names: string[], options: { json?: boolean }) => {
+        if (!(await printStatus(names, options.json ?? false))) process.exitCode = 1;
+      }),
+    );
 }
