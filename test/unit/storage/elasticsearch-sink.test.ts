@@ -107,7 +107,7 @@ afterEach(async () => {
 
 async function setup(
   es: FakeElasticsearch,
-  options: { maxRecords?: number; maxBuffered?: number; partitions?: number } = {},
+  options: { maxRecords?: number; maxBuffered?: number; partitions?: number; registry?: Registry } = {},
 ) {
   transport = new MemoryTransport();
   await transport.ensureTopics([
