@@ -2,16 +2,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   Consumed,
   type KeyValueStore,
+  LogFlowStreams,
   LongSerde,
   Materialized,
+  MemoryTransport,
   type Processor,
   type ProcessorContext,
   Produced,
   Stores,
   TopologyBuilder,
   TopologyTestDriver,
+  type WindowStore,
 } from '../../../topology/index.ts';
 import { Serdes } from '../../../topology/serdes/index.ts';
+import { waitFor } from '../../helpers/wait-for.ts';
 
 const S = Serdes.String();
 const L = new LongSerde();
@@ -163,5 +167,58 @@ describe('the Processor API', () => {
       },
     });
     expect(errors).toEqual([expect.stringMatching(/did not declare store "other"/)]);
+  });
+});
+
+describe('processor stores on the runtime', () => {
+  it('a processor’s window and key-value stores are restored from their changelogs on another instance', async () => {
+    const build = () => {
+      const b = new TopologyBuilder();
+      b.addStateStore(Stores.keyValueStore('last', S, S));
+      b.addStateStore(Stores.windowStore('per-second', { windowSizeMs: 1000, retentionMs: 60_000 }, S, L));
+      b.stream('in', Consumed.with(S, S)).process<string, string>(() => {
+        let last: KeyValueStore<string, string>;
+        let perSecond: WindowStore<string, number>;
+        return {
+          init(ctx) {
+            last = ctx.getStateStore('last');
+            perSecond = ctx.getStateStore('per-second');
+          },
+          process(r) {
+            last.put(r.key, r.value);
+            const start = Math.floor(r.timestamp / 1000) * 1000;
+            perSecond.put(r.key, start, (perSecond.fetch(r.key, start) ?? 0) + 1);
+          },
+        };
+      }, ['last', 'per-second']);
+      return b.build();
+    };
+    const cluster = new MemoryTransport();
+    await cluster.ensureTopics([{ name: 'in', partitions: 1 }]);
+    const first = new LogFlowStreams(build(), {
+      applicationId: 'proc',
+      transport: cluster.connection(),
+      commitIntervalMs: 10,
+    });
+    await first.start();
+    await cluster.producer().send([
+      { topic: 'in', key: Buffer.from('a'), value: Buffer.from('1'), timestamp: 100 },
+      { topic: 'in', key: Buffer.from('a'), value: Buffer.from('2'), timestamp: 900 },
+      { topic: 'in', key: Buffer.from('b'), value: Buffer.from('3'), timestamp: 1500 },
+    ]);
+    await waitFor(async () => (await cluster.committedOffsets('proc', 'in'))[0].offset === 3);
+    await first.close();
+    const second = new LogFlowStreams(build(), { applicationId: 'proc', transport: cluster.connection() });
+    await second.start();
+    try {
+      expect(second.store<KeyValueStore<string, string>>('last', 0)!.get('a')).toBe('2');
+      const windows = second.store<WindowStore<string, number>>('per-second', 0)!;
+      expect(windows.fetch('a', 0)).toBe(2);
+      expect(windows.fetch('b', 1000)).toBe(1);
+      const restored = await second.registry.getSingleMetricAsString('logflow_state_restore_records_total');
+      expect(restored).toMatch(/store="per-second"\} [1-9]/);
+    } finally {
+      await second.close();
+    }
   });
 });
