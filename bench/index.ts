@@ -12,5 +12,6 @@ export interface BenchModule {
 
 export const BENCHES: Record<string, () => Promise<BenchModule>> = {
   api: () => import('./api.ts'),
+  metrics: () => import('./metrics.ts'),
   topology: () => import('./topology.ts'),
 };

@@ -7,7 +7,14 @@
  *
  * Event time is the log's own timestamp. Only (service, level) crosses the repartition topic, so
  * the shuffle is cheap. Windows accept records until stream time passes their end + grace; later
- * records are reported late (counted, not aggregated). Output is keyed by service, so one
+ * records are reported late (counted in the late-records metric, not aggregated).
+ *
+ * Grace is generous on purpose (15 min for 1m windows, 1 h for 1h windows) rather than the
+ * usual seconds: results are emitted on update, so grace costs no latency — only a few more
+ * windows in memory — while catching up (after a restart, or a burst read from several input
+ * partitions at different speeds) stream time of a task runs minutes ahead of the records still
+ * coming from slower partitions. With a 10 s grace those would be dropped and the counts would no
+ * longer equal a recount of logs-parsed. Output is keyed by service, so one
  * service's windows stay ordered in one partition of logs-metrics for the alert stage.
  *
  * Emission: every window update is kept in the emitter and flushed every `emitIntervalMs`
@@ -40,8 +47,10 @@ export interface AggregateSerdes {
 }
 
 export interface AggregateTopologyOptions {
-  /** Grace after a 1m window ends during which late logs still count. Default 10 s. */
+  /** Grace after a 1m window ends during which late logs still count. Default 15 min. */
   graceMs?: number;
+  /** Grace of the 1h rollup windows. Default 1 h. */
+  hourlyGraceMs?: number;
   /** How often window updates are flushed to logs-metrics. 0 = every update. Default 1000. */
   emitIntervalMs?: number;
   /** Also emit 1h rollups. Default true. */
@@ -59,7 +68,8 @@ export function buildAggregateTopology(
   serdes: AggregateSerdes,
   options: AggregateTopologyOptions = {},
 ): Topology {
-  const grace = options.graceMs ?? 10_000;
+  const minuteGrace = options.graceMs ?? 15 * MINUTE_MS;
+  const hourGrace = options.hourlyGraceMs ?? HOUR_MS;
   const builder = new TopologyBuilder();
   const countsSerde = Serdes.Json<LevelCounts>();
   const stringSerde = Serdes.String();
@@ -75,11 +85,13 @@ export function buildAggregateTopology(
     .map<string, string>((_k, log) => [log.service, log.level], 'service-level')
     .repartition(Grouped.with(stringSerde, stringSerde).withName('metrics-by-service'));
 
-  const resolutions: [MetricResolution, number, string][] = [['1m', MINUTE_MS, MINUTE_STORE]];
-  if (options.hourly ?? true) resolutions.push(['1h', HOUR_MS, HOUR_STORE]);
+  const resolutions: [MetricResolution, number, number, string][] = [
+    ['1m', MINUTE_MS, minuteGrace, MINUTE_STORE],
+  ];
+  if (options.hourly ?? true) resolutions.push(['1h', HOUR_MS, hourGrace, HOUR_STORE]);
 
   builder.addStateStore(Stores.keyValueStore(PENDING_STORE, stringSerde, serdes.metrics));
-  const windowsOut = resolutions.map(([resolution, size, store]) =>
+  const windowsOut = resolutions.map(([resolution, size, grace, store]) =>
     levels
       .groupByKey(Grouped.with(stringSerde, stringSerde))
       .windowedBy(TimeWindows.ofSizeAndGrace(size, grace))
