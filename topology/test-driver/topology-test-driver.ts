@@ -16,7 +16,9 @@ export interface TestDriverConfig {
   applicationId?: string;
   /** Virtual wall-clock time at start (ms). Default 0. */
   initialWallClockTimeMs?: number;
+  /** Default `fail` (unlike the runtime's `continue`), so a test sees a bad record as a thrown error. */
   deserializationErrorHandler?: DeserializationErrorHandler;
+  /** Default `fail`, as above. */
   processingErrorHandler?: ProcessingErrorHandler;
   lateRecordsTopic?: string;
   /** Metrics go here (a fresh registry by default), so tests can assert on them. */
