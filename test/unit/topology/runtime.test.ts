@@ -201,4 +201,28 @@ describe('LogFlowStreams on the memory transport', () => {
     }
     expect(latest).toEqual(expected);
   });
+
+  it('a joining instance takes over partitions with their state restored', async () => {
+    const cluster = new MemoryTransport();
+    await cluster.ensureTopics([{ name: 'events', partitions: 4 }]);
+    const producer = cluster.producer();
+    const a = start(windowedCount(), cluster.connection());
+    await a.start();
+    await producer.send(events(500));
+    await waitFor(async () => (await total(cluster.committedOffsets('app', 'events'))) === 500);
+    const b = start(windowedCount(), cluster.connection());
+    await b.start();
+    expect(a.assignedTasks).toEqual(['0_0', '0_1']);
+    expect(b.assignedTasks).toEqual(['0_2', '0_3']);
+    await producer.send(events(500, 500));
+    await waitFor(async () => (await total(cluster.committedOffsets('app', 'events'))) === 1000);
+    const expected = bruteForce(1000);
+    const latest = new Map<string, number>();
+    const serde = WindowedSerdes.timeWindowed(S, SIZE);
+    for (const m of await readAll(cluster, 'counts-out')) {
+      const w = serde.deserialize('counts-out', m.key) as { key: string; window: { start: number } };
+      latest.set(`${w.key}@${w.window.start}`, L.deserialize('x', m.value));
+    }
+    expect(latest).toEqual(expected);
+  });
 });
