@@ -80,6 +80,8 @@ async function runTopology(
     transport: ctx.transport,
     metricsRegistry: ctx.registry,
     defaultPartitions: ctx.config.partitions,
+    processingGuarantee: ctx.config.guarantee,
+    instanceId: ctx.config.instanceId,
     // A failed topology must not leave a half-alive process: close everything and exit non-zero
     // so the supervisor (systemd, Kubernetes) restarts it; committed offsets make that safe.
     onError: (err) => {

@@ -39,6 +39,15 @@ export interface LogFlowConfig {
   generate: boolean;
   /** Logs per second of the built-in generator. */
   generateRate: number;
+  /** Delivery guarantee of the pipeline's topologies (`LOGFLOW_GUARANTEE`). */
+  guarantee: 'at_least_once' | 'exactly_once';
+  /**
+   * Stable identity of this process (`LOGFLOW_INSTANCE_ID`), e.g. a StatefulSet pod name. Under
+   * exactly-once it names the transactional producer, so a restarted instance fences its previous
+   * incarnation at once instead of waiting for that one's open transaction to time out. Default
+   * random (safe for several processes of a stage on one host).
+   */
+  instanceId: string | undefined;
   /** Files or globs the shipper follows (`LOGFLOW_SHIP_PATHS`, comma-separated). Default `<dataDir>/logs/*.log`. */
   shipPaths: string[];
   /** Days of logs kept in the search store. */
@@ -82,6 +91,17 @@ function intFrom(env: Env, name: string, fallback: number): number {
   return n;
 }
 
+function guaranteeFrom(raw: string | undefined): LogFlowConfig['guarantee'] {
+  const value = raw || 'at_least_once';
+  if (value !== 'at_least_once' && value !== 'exactly_once') {
+    throw new LogFlowError(
+      'LF_ERR_CONFIG_INVALID',
+      `LOGFLOW_GUARANTEE must be "at_least_once" or "exactly_once", got "${value}"`,
+    );
+  }
+  return value;
+}
+
 export function loadConfig(env: Env = process.env, overrides: Partial<LogFlowConfig> = {}): LogFlowConfig {
   const mode = (env.LOGFLOW_MODE ?? 'embedded') as Mode;
   if (mode !== 'embedded' && mode !== 'kafka') {
@@ -114,6 +134,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<LogFlowCon
     partitions: intFrom(env, 'LOGFLOW_PARTITIONS', 6),
     generate: (env.LOGFLOW_GENERATE ?? 'true') !== 'false',
     generateRate: intFrom(env, 'LOGFLOW_GENERATE_RATE', 50),
+    guarantee: guaranteeFrom(env.LOGFLOW_GUARANTEE),
+    instanceId: env.LOGFLOW_INSTANCE_ID || undefined,
     shipPaths: [],
     retentionDays: intFrom(env, 'LOGFLOW_RETENTION_DAYS', 7),
   };
