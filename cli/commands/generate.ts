@@ -38,6 +38,13 @@ export function register(program: Command): void {
     .option('-n, --count <n>', 'stop after this many logs', number('count', 0))
     .option('-d, --duration <s>', 'stop after this many seconds', number('duration', 0))
     .option('-o, --output <file>', 'append to this file instead of stdout')
+    .option(
+      '--rotate-mb <n>',
+      'with --output: rotate the file by rename at this size (MB)',
+      number('rotate-mb', 0),
+      0,
+    )
+    .option('--keep <n>', 'rotated files kept (app.log.1 … app.log.<n>)', number('keep', 1), 3)
     .option('-s, --seed <n>', 'seed for a reproducible stream', number('seed', 0))
     .option('-q, --quiet', 'no progress line on stderr')
     .action(async (opts) => {
@@ -55,6 +62,8 @@ export function register(program: Command): void {
         durationMs: opts.duration !== undefined ? opts.duration * 1000 : undefined,
         output: opts.output,
         seed: opts.seed,
+        rotateBytes: Math.round(opts.rotateMb * 1024 * 1024),
+        keepFiles: opts.keep,
         onProgress: opts.quiet ? undefined : (s) => process.stderr.write(`${progressLine(s)}\n`),
       });
       const stop = () => void generator.stop();

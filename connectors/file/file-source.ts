@@ -64,6 +64,8 @@ export function createShipper(options: ShipperOptions): Shipper {
   const tracked = new Map<string, TrackedFile>(); // by fileId, in discovery order
   const byInode = new Map<string, TrackedFile>();
   const activeByPath = new Map<string, TrackedFile>();
+  /** Per followed path, when the newest generation we followed there was discovered. */
+  const lastFollowedAt = new Map<string, number>();
   /** Truncated generations: how far they were read, so an adopted copy continues from there. */
   const orphanReadUpTo = new Map<string, number>();
   const readBuffer = Buffer.alloc(256 * 1024);
@@ -199,7 +201,10 @@ export function createShipper(options: ShipperOptions): Shipper {
     const t = new TrackedFile(entry, handle, limits, readBuffer, Date.now(), startOffset);
     tracked.set(entry.fileId, t);
     byInode.set(t.inodeKey, t);
-    if (entry.state === 'active') activeByPath.set(entry.logicalPath, t);
+    if (entry.state === 'active') {
+      activeByPath.set(entry.logicalPath, t);
+      lastFollowedAt.set(entry.logicalPath, entry.discoveredAt);
+    }
     log.info(
       { path: entry.path, fileId: entry.fileId, offset: entry.offset, state: entry.state },
       'following file',
@@ -208,7 +213,12 @@ export function createShipper(options: ShipperOptions): Shipper {
   }
 
   /** Starts following the file now at `path` (an inode we do not follow yet). */
-  async function track(path: string, st: { dev: number; ino: number; size: number }, initial: boolean) {
+  async function track(
+    path: string,
+    st: { dev: number; ino: number; size: number },
+    initial: boolean,
+    rotatedFrom?: string,
+  ) {
     let handle: import('node:fs/promises').FileHandle;
     try {
       handle = await open(path, 'r');
@@ -216,6 +226,16 @@ export function createShipper(options: ShipperOptions): Shipper {
       return;
     }
     try {
+      // The path may have been rotated between the caller's stat and our open: what we opened is
+      // what counts.
+      const opened = await handle.stat();
+      if (opened.dev !== st.dev || opened.ino !== st.ino) {
+        if (byInode.has(`${opened.dev}:${opened.ino}`)) {
+          await handle.close();
+          return;
+        }
+        st = opened;
+      }
       // 1. A file we knew before (restart, or a finished file matched again by the glob).
       for (const e of Object.values(checkpoint.files)) {
         if (e.dev !== st.dev || e.ino !== st.ino || e.state === 'orphaned' || tracked.has(e.fileId)) continue;
@@ -264,6 +284,11 @@ export function createShipper(options: ShipperOptions): Shipper {
       }
       // 4. New data.
       const offset = initial && o.startAt === 'end' ? st.size : 0;
+      if (rotatedFrom !== undefined) {
+        // A generation that was rotated away before we saw it at its path.
+        follow(newEntry(path, rotatedFrom, st, fp, offset, 'rotated'), handle);
+        return;
+      }
       const active = !activeByPath.has(path);
       follow(newEntry(path, path, st, fp, offset, active ? 'active' : 'rotated'), handle);
     } catch (err) {
@@ -327,6 +352,39 @@ export function createShipper(options: ShipperOptions): Shipper {
     }
   }
 
+  /**
+   * A file can be created and rotated away between two scans (fast rotation): at a rotation of
+   * `logicalPath`, siblings named after it (`app.log.1`, …) that we do not know and that were
+   * written after we began following the previous generation are such missed generations. They
+   * are read from their start, oldest first. Copies and known files are sorted out by `track`.
+   */
+  async function trackMissedGenerations(logicalPath: string, discoveredAt: number): Promise<void> {
+    // Never older than what the checkpoint still remembers as done (older ones would be re-sent).
+    const sinceMs = Math.max(discoveredAt, Date.now() - o.forgetAfterMs / 2);
+    const dir = dirname(logicalPath);
+    const base = basename(logicalPath);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    const candidates: { path: string; st: import('node:fs').Stats }[] = [];
+    for (const name of names) {
+      if (name === base || !name.startsWith(base)) continue;
+      const path = join(dir, name);
+      try {
+        const st = await stat(path);
+        if (st.isFile() && st.mtimeMs >= sinceMs && !byInode.has(`${st.dev}:${st.ino}`))
+          candidates.push({ path, st });
+      } catch {
+        // vanished meanwhile
+      }
+    }
+    candidates.sort((a, b) => a.st.mtimeMs - b.st.mtimeMs);
+    for (const { path, st } of candidates) await track(path, st, false, logicalPath);
+  }
+
   /** Re-expands the globs: new files, rotations (a new inode at a followed path), vanished paths. */
   async function scan(initial: boolean): Promise<void> {
     const paths = new Set<string>();
@@ -347,7 +405,12 @@ export function createShipper(options: ShipperOptions): Shipper {
       }
       const previous = activeByPath.get(path);
       if (previous) markRotated(previous);
+      // Generations created and rotated away since the last one we followed here are siblings now.
+      const since = lastFollowedAt.get(path);
+      if (since !== undefined) await trackMissedGenerations(path, since);
       await track(path, st, initial);
+      // The path may have rotated again while we opened it (we then follow the newest file).
+      if (since !== undefined) await trackMissedGenerations(path, since);
       const now = activeByPath.get(path);
       if (now) seen.add(now);
     }
@@ -489,6 +552,10 @@ export function createShipper(options: ShipperOptions): Shipper {
     async start() {
       if (running) return;
       checkpoint = readCheckpoint(o.checkpointPath);
+      // Generations rotated away while we were down are found from the last one followed.
+      for (const e of Object.values(checkpoint.files)) {
+        if (e.state === 'active') lastFollowedAt.set(e.logicalPath, e.discoveredAt);
+      }
       running = true;
       await scan(true);
       await recoverUnmatched();

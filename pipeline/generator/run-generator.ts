@@ -4,9 +4,8 @@
  * holds at tens of thousands per second, waiting for `drain` so a slow reader throttles us
  * instead of growing memory.
  */
-
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { formatLog, type LogFormat } from './formats.ts';
 import { createLogFactory, type GeneratedLog } from './log-factory.ts';
@@ -34,6 +33,14 @@ export interface GeneratorOptions {
   /** Called every `progressIntervalMs` (default 5000) while running. */
   onProgress?: (stats: GeneratorStats) => void;
   progressIntervalMs?: number;
+  /**
+   * File output only: once the file reaches this size, rotate it by rename like logrotate
+   * (`app.log` → `app.log.1` → … → `app.log.<keepFiles>`, the oldest deleted) and start a new one.
+   * Keeps a long-running embedded demo from filling the disk. 0 = never (default).
+   */
+  rotateBytes?: number;
+  /** Rotated files kept. Default 3. */
+  keepFiles?: number;
   /** Called with every event, e.g. by benches that measure latency from append. */
   onEvent?: (log: GeneratedLog) => void;
 }
@@ -43,6 +50,8 @@ export interface GeneratorStats {
   lines: number;
   bytes: number;
   bursts: number;
+  /** File rotations done (`rotateBytes`). */
+  rotations: number;
   byLevel: Record<string, number>;
   byService: Record<string, number>;
   elapsedMs: number;
@@ -70,7 +79,7 @@ export function startGenerator(options: GeneratorOptions = {}): RunningGenerator
   const burstSize = options.burstSize ?? 25;
   const factory = createLogFactory({ seed: options.seed });
   const ownsOutput = typeof options.output === 'string';
-  const out: Writable =
+  let out: Writable =
     typeof options.output === 'string'
       ? createWriteStream(options.output, { flags: 'a' })
       : (options.output ?? process.stdout);
@@ -80,6 +89,7 @@ export function startGenerator(options: GeneratorOptions = {}): RunningGenerator
     lines: 0,
     bytes: 0,
     bursts: 0,
+    rotations: 0,
     byLevel: {},
     byService: {},
     elapsedMs: 0,
@@ -130,6 +140,36 @@ export function startGenerator(options: GeneratorOptions = {}): RunningGenerator
       wake = done;
     });
 
+  const rotateBytes = options.rotateBytes ?? 0;
+  let fileBytes = 0;
+  if (rotateBytes > 0 && typeof options.output === 'string') {
+    try {
+      fileBytes = statSync(options.output).size;
+    } catch {
+      fileBytes = 0;
+    }
+  }
+
+  async function rotate(path: string): Promise<void> {
+    out.off('error', onError);
+    out.end();
+    await once(out, 'close');
+    const keep = Math.max(1, options.keepFiles ?? 3);
+    rmSync(`${path}.${keep}`, { force: true });
+    for (let i = keep - 1; i >= 1; i--) {
+      try {
+        renameSync(`${path}.${i}`, `${path}.${i + 1}`);
+      } catch {
+        // not there yet
+      }
+    }
+    renameSync(path, `${path}.1`);
+    out = createWriteStream(path, { flags: 'a' });
+    out.on('error', onError);
+    fileBytes = 0;
+    stats.rotations++;
+  }
+
   async function loop(): Promise<void> {
     let last = false;
     while (!stopping && !last) {
@@ -164,6 +204,10 @@ export function startGenerator(options: GeneratorOptions = {}): RunningGenerator
         }
         stats.bytes += Buffer.byteLength(chunk);
         if (!out.write(chunk) && !stopping) await drained();
+        if (rotateBytes > 0 && typeof options.output === 'string') {
+          fileBytes += Buffer.byteLength(chunk);
+          if (fileBytes >= rotateBytes) await rotate(options.output);
+        }
         if (rate <= 0) {
           await new Promise((r) => setImmediate(r));
           continue;

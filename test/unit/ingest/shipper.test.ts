@@ -18,6 +18,7 @@ import {
   readShipperStatus,
   serviceFromPath,
 } from '../../../connectors/file/index.ts';
+import { startGenerator } from '../../../pipeline/generator/index.ts';
 import { parseRawLog } from '../../../pipeline/parse/index.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
 import { createHarness, type Harness, lines, numbersOf, range } from './shipper-harness.ts';
@@ -294,7 +295,7 @@ describe('file source: delivery guarantees', () => {
     expect(new Set(recs.map((r) => r.metadata.file_id)).size).toBe(1);
   });
 
-  it('restart after a rotation that happened while stopped: the renamed file tail is still read', async () => {
+  it('restart after rotations that happened while stopped: the renamed tail and unseen generations are read', async () => {
     const file = join(h.dir, 'app.log');
     writeFileSync(file, lines(0, 10));
     const a = h.shipper({ paths: [file] });
@@ -302,12 +303,16 @@ describe('file source: delivery guarantees', () => {
     await waitFor(countIs(10), { what: '10' });
     await a.stop();
     appendFileSync(file, lines(10, 5)); // not yet shipped…
-    renameSync(file, `${file}.1`); // …and rotated away while the shipper is down
-    writeFileSync(file, lines(15, 5));
+    renameSync(file, `${file}.1`); // …and rotated away while the shipper is down,
+    writeFileSync(file, lines(15, 5)); // and so is the next generation, never seen at all
+    renameSync(`${file}.1`, `${file}.2`);
+    renameSync(file, `${file}.1`);
+    writeFileSync(file, lines(20, 5));
     const b = h.shipper({ paths: [file] });
     await b.start();
-    await waitFor(countIs(20), { what: '20' });
-    expect(numbersOf(await h.records())).toEqual(range(0, 20));
+    await waitFor(countIs(25), { what: '25' });
+    await waitFor(() => b.stats().filesOpen === 1, { what: 'rotated files closed' });
+    expect(numbersOf(await h.records())).toEqual(range(0, 25));
   });
 
   it('duplicates from a re-send parse to the same ids', async () => {
@@ -326,5 +331,29 @@ describe('file source: delivery guarantees', () => {
     await waitFor(countIs(10), { what: '10' });
     const ids = (await h.records()).map((r) => parseRawLog(r).id);
     expect(new Set(ids).size).toBe(5);
+  });
+
+  it('generator rotating its file every few KB while the shipper follows it: every event once', async () => {
+    const file = join(h.dir, 'app.log');
+    const s = h.shipper({ paths: [file] });
+    await s.start();
+    const gen = startGenerator({
+      output: file,
+      rate: 3000,
+      count: 3000,
+      rotateBytes: 20_000,
+      keepFiles: 50,
+      seed: 8,
+    });
+    const stats = await gen.done;
+    expect(stats.rotations).toBeGreaterThan(3);
+    await waitFor(async () => (await h.records()).length >= 3000, { what: '3000 events', timeoutMs: 15_000 });
+    await waitFor(() => s.stats().bufferedRecords === 0 && s.stats().filesOpen === 1, { what: 'settled' });
+    const recs = await h.records();
+    expect(recs).toHaveLength(3000);
+    const parsed = recs.map((r) => parseRawLog(r));
+    expect(parsed.every((p) => p.level !== 'UNKNOWN')).toBe(true);
+    expect(new Set(parsed.map((p) => p.id)).size).toBe(3000);
+    expect(parsed.filter((p) => p.level === 'ERROR').length).toBe(stats.byLevel.ERROR);
   });
 });
