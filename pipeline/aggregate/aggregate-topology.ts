@@ -1,12 +1,14 @@
 /**
  * The aggregate stage: logs-parsed → per-service tumbling windows → logs-metrics.
  *
- *   stream(logs-parsed) → map(service, level) → repartition by service
+ *   stream(logs-parsed) → pre-aggregator (partial counts per service, minute, level)
+ *     → repartition by service
  *     ├─ groupByKey → windowedBy(1m, grace) → aggregate(level counts) ─┐
  *     └─ groupByKey → windowedBy(1h, grace) → aggregate(level counts) ─┴→ window emitter → logs-metrics
  *
- * Event time is the log's own timestamp. Only (service, level) crosses the repartition topic, so
- * the shuffle is cheap. Windows accept records until stream time passes their end + grace; later
+ * Event time is the log's own timestamp. The pre-aggregator (a combiner) sends partial counts
+ * every `preAggregateMs` instead of one record per log across the repartition topic, so the
+ * shuffle stays small at any input rate. Windows accept records until stream time passes their end + grace; later
  * records are reported late (counted in the late-records metric, not aggregated).
  *
  * Grace is generous on purpose (15 min for 1m windows, 1 h for 1h windows) rather than the
@@ -38,7 +40,8 @@ import {
   type Topology,
   TopologyBuilder,
 } from '../../topology/index.ts';
-import { addLevel, emptyCounts, type LevelCounts, toMetricWindow } from './level-counts.ts';
+import { addCounts, emptyCounts, type LevelCounts, toMetricWindow } from './level-counts.ts';
+import { PARTIAL_STORE, type PartialCounts, preAggregator } from './pre-aggregator.ts';
 import { PENDING_STORE, windowEmitter } from './window-emitter.ts';
 
 export interface AggregateSerdes {
@@ -53,6 +56,8 @@ export interface AggregateTopologyOptions {
   hourlyGraceMs?: number;
   /** How often window updates are flushed to logs-metrics. 0 = every update. Default 1000. */
   emitIntervalMs?: number;
+  /** How often partial counts cross the repartition topic. Default 250 ms. */
+  preAggregateMs?: number;
   /** Also emit 1h rollups. Default true. */
   hourly?: boolean;
   /** Input/output topics (default config.topics.parsed / config.topics.metrics). */
@@ -74,16 +79,17 @@ export function buildAggregateTopology(
   const countsSerde = Serdes.Json<LevelCounts>();
   const stringSerde = Serdes.String();
 
-  const levels = builder
+  const partialSerde = Serdes.Json<PartialCounts>();
+  builder.addStateStore(Stores.keyValueStore(PARTIAL_STORE, stringSerde, Serdes.Json()));
+  const partials = builder
     .stream<unknown, ParsedLog>(
       options.inputTopic ?? config.topics.parsed,
       Consumed.with<unknown, ParsedLog>(Serdes.Bytes() as Serde<unknown>, serdes.parsed)
-        .withTimestampExtractor((r) => r.value.timestamp)
+        .withTimestampExtractor((r) => r.value?.timestamp ?? r.timestamp)
         .withName('logs-parsed-source'),
     )
-    .filter((_k, log) => log !== null && typeof log.service === 'string', 'drop-tombstones')
-    .map<string, string>((_k, log) => [log.service, log.level], 'service-level')
-    .repartition(Grouped.with(stringSerde, stringSerde).withName('metrics-by-service'));
+    .process(preAggregator(options.preAggregateMs ?? 250), [PARTIAL_STORE], 'pre-aggregator')
+    .repartition(Grouped.with(stringSerde, partialSerde).withName('metrics-by-service'));
 
   const resolutions: [MetricResolution, number, number, string][] = [
     ['1m', MINUTE_MS, minuteGrace, MINUTE_STORE],
@@ -92,12 +98,12 @@ export function buildAggregateTopology(
 
   builder.addStateStore(Stores.keyValueStore(PENDING_STORE, stringSerde, serdes.metrics));
   const windowsOut = resolutions.map(([resolution, size, grace, store]) =>
-    levels
-      .groupByKey(Grouped.with(stringSerde, stringSerde))
+    partials
+      .groupByKey(Grouped.with(stringSerde, partialSerde))
       .windowedBy(TimeWindows.ofSizeAndGrace(size, grace))
       .aggregate<LevelCounts>(
         emptyCounts,
-        (_service, level, agg) => addLevel(agg, level),
+        (_service, partial, agg) => addCounts(agg, partial.counts),
         Materialized.as<string, LevelCounts>(store).withKeySerde(stringSerde).withValueSerde(countsSerde),
       )
       .toStream()

@@ -22,6 +22,17 @@ export function addLevel(agg: LevelCounts, level: string): LevelCounts {
   };
 }
 
+/** Adds partial counts (from the pre-aggregator); returns a new value. */
+export function addCounts(agg: LevelCounts, counts: Record<string, number>): LevelCounts {
+  const next = { ...agg.counts };
+  let added = 0;
+  for (const [level, n] of Object.entries(counts)) {
+    next[level] = (next[level] ?? 0) + n;
+    added += n;
+  }
+  return { counts: next, total: agg.total + added };
+}
+
 /** (ERROR + FATAL) / total, 0 for an empty window. */
 export function errorRate(counts: Record<string, number>, total: number): number {
   if (total <= 0) return 0;
