@@ -12,6 +12,7 @@ export interface BenchModule {
 
 export const BENCHES: Record<string, () => Promise<BenchModule>> = {
   api: () => import('./api.ts'),
+  ingest: () => import('./ingest.ts'),
   metrics: () => import('./metrics.ts'),
   topology: () => import('./topology.ts'),
 };

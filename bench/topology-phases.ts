@@ -40,7 +40,7 @@ export interface PhaseContext {
 export async function waitCommitted(
   ctx: PhaseContext,
   groupId: string,
-  timeoutMs = 600_000,
+  timeoutMs = 180_000,
 ): Promise<number> {
   const ends = await ctx.transport.endOffsets(ctx.input);
   const target = ends.reduce((s, e) => s + e.offset, 0);

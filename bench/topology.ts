@@ -6,6 +6,7 @@
  * Avro→Avro stage, a windowed aggregate, and the stateless stage exactly-once vs at-least-once.
  * Prints a table with records/s and ratios to the ceiling and writes bench/results/topology-<date>.json.
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../common/config.ts';
 import { randomName } from '../test/helpers/names.ts';
@@ -44,6 +45,9 @@ export async function run(args: string[]): Promise<void> {
       keys: { type: 'string', default: '50' },
       concurrency: { type: 'string', default: '6' },
       only: { type: 'string' },
+      /** Reuse an input topic written by an earlier run (with --keep-input); skips writing it. */
+      input: { type: 'string' },
+      'keep-input': { type: 'boolean', default: false },
     },
   });
   const config = loadConfig();
@@ -51,7 +55,8 @@ export async function run(args: string[]): Promise<void> {
     records: Number(values.records),
     partitions: Number(values.partitions),
     keys: Number(values.keys),
-    startMs: Date.UTC(2026, 0, 1),
+    // Recent event times (the broker deletes records older than its retention by their timestamps).
+    startMs: Date.now() - Number(values.records) * 10,
     stepMs: 10,
   };
   const transport = new KafkaTransport({
@@ -60,7 +65,7 @@ export async function run(args: string[]): Promise<void> {
   });
   const registry = new SchemaRegistryClient({ url: config.schemaRegistryUrl });
   const topics: string[] = [];
-  const input = randomName('bench-input');
+  const input = values.input ?? randomName('bench-input');
   const phases: Phase[] = [
     { name: 'raw', run: rawPassthrough },
     { name: 'transport', run: transportPassthrough },
@@ -69,16 +74,27 @@ export async function run(args: string[]): Promise<void> {
 
   const results: PhaseResult[] = [];
   try {
-    await transport.ensureTopics([{ name: input, partitions: workload.partitions }]);
-    topics.push(input);
-    console.log(
-      `workload: ${workload.records.toLocaleString('en-US')} records, ${workload.partitions} partitions, ${workload.keys} keys`,
-    );
-    const t = performance.now();
-    const avgBytes = await writeWorkload(transport.kafka, registry, input, workload);
-    console.log(
-      `input written in ${((performance.now() - t) / 1000).toFixed(1)} s; average Avro value ${avgBytes.toFixed(0)} bytes`,
-    );
+    let avgBytes: number;
+    if (values.input) {
+      const ends = await transport.endOffsets(input);
+      workload.records = ends.reduce((s, e) => s + e.offset, 0);
+      workload.partitions = ends.length;
+      avgBytes = Number.NaN;
+      console.log(`reusing ${input}: ${workload.records} records, ${workload.partitions} partitions`);
+    } else {
+      await transport.ensureTopics([
+        { name: input, partitions: workload.partitions, configs: { 'retention.ms': '-1' } },
+      ]);
+      if (!values['keep-input']) topics.push(input);
+      console.log(
+        `workload: ${workload.records.toLocaleString('en-US')} records, ${workload.partitions} partitions, ${workload.keys} keys`,
+      );
+      const t = performance.now();
+      avgBytes = await writeWorkload(transport.kafka, registry, input, workload);
+      console.log(
+        `input ${input} written in ${((performance.now() - t) / 1000).toFixed(1)} s; average Avro value ${avgBytes.toFixed(0)} bytes`,
+      );
+    }
     const ctx: PhaseContext = {
       kafka: transport.kafka,
       transport,
@@ -115,6 +131,7 @@ export async function run(args: string[]): Promise<void> {
       })),
     );
     const file = writeResults('topology', {
+      loadAverage: loadavg(),
       workload: { ...workload, avgValueBytes: Math.round(avgBytes) },
       phases: results.map((r) => ({ ...r, ratioToCeiling: ceiling ? r.recordsPerSecond / ceiling : null })),
     });

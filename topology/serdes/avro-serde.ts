@@ -44,8 +44,10 @@ export class AvroSerde<T> implements Serde<T> {
   private readonly encoder = new AvroWireEncoder();
   /** Schema id per topic written to; the synchronous fast path of serialize. */
   private readonly idByTopic = new Map<string, number>();
+  private readonly pendingByTopic = new Map<string, Promise<number>>();
   /** How to read each writer schema id seen; the synchronous fast path of deserialize. */
   private readonly readers = new Map<number, ReaderFor>();
+  private readonly pendingReaders = new Map<number, Promise<ReaderFor>>();
 
   constructor(options: AvroSerdeOptions) {
     this.schema = typeof options.schema === 'string' ? loadSchema(options.schema) : options.schema;
@@ -68,14 +70,28 @@ export class AvroSerde<T> implements Serde<T> {
   }
 
   /** Registers (once) and returns the schema id used when writing to `topic`. */
-  async schemaIdFor(topic: string): Promise<number> {
+  schemaIdFor(topic: string): Promise<number> {
     const known = this.idByTopic.get(topic);
-    if (known !== undefined) return known;
-    const id = await this.registry.register(this.subjectFor(topic, this.isKey), this.schema);
-    this.idByTopic.set(topic, id);
-    // Our own records need no resolver.
-    if (!this.readers.has(id)) this.readers.set(id, { resolver: undefined });
-    return id;
+    if (known !== undefined) return Promise.resolve(known);
+    // Every record of the first batch arrives before the registry answers: they share one request.
+    let pending = this.pendingByTopic.get(topic);
+    if (!pending) {
+      pending = this.registry.register(this.subjectFor(topic, this.isKey), this.schema).then(
+        (id) => {
+          this.idByTopic.set(topic, id);
+          this.pendingByTopic.delete(topic);
+          // Our own records need no resolver.
+          if (!this.readers.has(id)) this.readers.set(id, { resolver: undefined });
+          return id;
+        },
+        (err) => {
+          this.pendingByTopic.delete(topic);
+          throw err;
+        },
+      );
+      this.pendingByTopic.set(topic, pending);
+    }
+    return pending;
   }
 
   serialize(topic: string, value: T): Buffer | null | Promise<Buffer | null> {
@@ -90,7 +106,12 @@ export class AvroSerde<T> implements Serde<T> {
     const id = readSchemaId(data);
     const reader = this.readers.get(id);
     if (reader !== undefined) return this.decode(reader, data);
-    return this.loadWriter(id, topic).then((loaded) => this.decode(loaded, data));
+    let pending = this.pendingReaders.get(id);
+    if (!pending) {
+      pending = this.loadWriter(id, topic).finally(() => this.pendingReaders.delete(id));
+      this.pendingReaders.set(id, pending);
+    }
+    return pending.then((loaded) => this.decode(loaded, data));
   }
 
   private encode(id: number, value: T): Buffer {

@@ -62,6 +62,7 @@ export class SchemaRegistryClient {
   private readonly registry: SchemaRegistry;
   private readonly registered = new Map<string, Promise<number>>();
   private readonly byId = new Map<number, Promise<Type>>();
+  private readonly texts = new WeakMap<object, string>();
 
   constructor(options: SchemaRegistryClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
@@ -75,7 +76,11 @@ export class SchemaRegistryClient {
    * it under the subject's compatibility rule.
    */
   register(subject: string, schema: object): Promise<number> {
-    const text = JSON.stringify(schema);
+    let text = this.texts.get(schema);
+    if (text === undefined) {
+      text = JSON.stringify(schema);
+      this.texts.set(schema, text);
+    }
     const cacheKey = `${subject}\u0000${text}`;
     let pending = this.registered.get(cacheKey);
     if (!pending) {

@@ -26,7 +26,15 @@ export async function createTopic(
   options: { compacted?: boolean; prefix?: string } = {},
 ): Promise<string> {
   const name = randomName(options.prefix ?? 'lf-test');
-  await transport.ensureTopics([{ name, partitions, compacted: options.compacted }]);
+  // Tests use fixed event times in the past: without retention.ms=-1 the broker may delete them.
+  await transport.ensureTopics([
+    {
+      name,
+      partitions,
+      compacted: options.compacted,
+      configs: options.compacted ? {} : { 'retention.ms': '-1' },
+    },
+  ]);
   onTestFinished(async () => {
     const cleanup = new KafkaTransport({ clientId: 'logflow-test-cleanup' });
     await cleanup.deleteTopics([name]).finally(() => cleanup.close());
