@@ -1,5 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LogFlowError } from '../../common/errors.ts';
 import { elasticsearchService } from './elasticsearch.ts';
 import { kafkaService } from './kafka.ts';
@@ -80,12 +82,13 @@ export interface UpResult {
 }
 
 /**
- * One `up` or `down` at a time per services directory: two concurrent `up`s (a test run and a
- * developer, say) would otherwise both see "not running" and start two brokers on one port.
+ * One `up` or `down` at a time on this machine: two concurrent `up`s (a test run and a developer,
+ * or two checkouts) would otherwise both see "not running" and start two brokers on one port.
+ * The lock is machine-wide because the ports are.
  */
 async function withLock<T>(home: string, say: Say, body: () => Promise<T>): Promise<T> {
   await mkdir(home, { recursive: true });
-  const lock = `${home}/.lock`;
+  const lock = join(tmpdir(), 'logflow-services.lock');
   const deadline = Date.now() + 15 * 60_000;
   let told = false;
   for (;;) {
@@ -178,6 +181,10 @@ export async function up(
           await waitHealthy(s);
           const startMs = Date.now() - t0;
           const pid = s.pid();
+          if (pid === undefined) {
+            // Healthy, but our process is gone: another instance (another checkout?) holds the port.
+            say(`${s.name}: answered by a process not started from ${home}`);
+          }
           const rss = pid === undefined ? undefined : rssMiB(pid);
           say(
             `${s.name}: healthy after ${(startMs / 1000).toFixed(1)} s${rss === undefined ? '' : `, RSS ${rss} MiB`}`,
