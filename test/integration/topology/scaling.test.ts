@@ -91,4 +91,44 @@ describe('two instances in one consumer group', () => {
     // Every key counted every one of its records exactly once across both moves.
     for (const [key, n] of latest) expect([key, n]).toEqual([key, 7200 / KEYS]);
   });
+
+  it('count every record exactly once (exactly-once) when members join and leave while records flow', async () => {
+    const transport = kafkaTransport();
+    const input = await createTopic(transport, 4);
+    const output = await createTopic(transport, 4);
+    const app = applicationId(transport, 'lf-test-scale-flow');
+    const a = instance(app, input, output, 'exactly_once', 'a');
+    await a.start();
+
+    // A producer keeps writing while b joins and later leaves.
+    let produced = 0;
+    let stop = false;
+    const writer = (async () => {
+      while (!stop && produced < 12_000) {
+        await produce(transport, input, produced, produced + 300);
+        produced += 300;
+      }
+    })();
+    await waitFor(() => produced >= 2_400, { what: 'some records written' });
+    const b = instance(app, input, output, 'exactly_once', 'b');
+    await b.start();
+    await waitFor(() => b.assignedTasks.length > 0 && produced >= 6_000, {
+      what: 'b runs tasks while records flow',
+      timeoutMs: 60_000,
+    });
+    await b.close();
+    stop = produced >= 9_000;
+    await writer;
+    await waitCaughtUp(transport, app, input);
+
+    const perKey = new Map<string, number>();
+    for (let i = 0; i < produced; i++) perKey.set(`k${i % KEYS}`, (perKey.get(`k${i % KEYS}`) ?? 0) + 1);
+    const longs = new LongSerde();
+    const latest = new Map<string, number>();
+    const records = (await readAll(transport, output)).sort(
+      (x, y) => x.partition - y.partition || x.offset - y.offset,
+    );
+    for (const m of records) latest.set(m.key!.toString(), longs.deserialize(output, m.value));
+    expect(Object.fromEntries([...latest].sort())).toEqual(Object.fromEntries([...perKey].sort()));
+  });
 });
