@@ -37,6 +37,7 @@ import {
   Serdes,
   Stores,
   TimeWindows,
+  type TopicSpec,
   type Topology,
   TopologyBuilder,
 } from '../../topology/index.ts';
@@ -126,8 +127,19 @@ export function buildAggregateTopology(
   return builder.build();
 }
 
+/**
+ * How LogFlowStreams should run this stage. Exactly-once is what keeps counts equal to a recount
+ * across crashes (at-least-once would count replayed logs twice).
+ */
+export function aggregateStreamsConfig(_config: LogFlowConfig): {
+  applicationId: string;
+  processingGuarantee: 'exactly_once';
+} {
+  return { applicationId: 'logflow-aggregate', processingGuarantee: 'exactly_once' };
+}
+
 /** The topics this stage reads and writes (for `transport.ensureTopics`). 1h windows must survive 31 days. */
-export function aggregateTopicSpecs(config: LogFlowConfig) {
+export function aggregateTopicSpecs(config: LogFlowConfig): TopicSpec[] {
   return [
     { name: config.topics.parsed, partitions: config.partitions },
     {

@@ -19,6 +19,7 @@ import {
   type Serde,
   Serdes,
   Stores,
+  type TopicSpec,
   type Topology,
   TopologyBuilder,
   type Transport,
@@ -104,8 +105,16 @@ export function buildAlertTopology(
   };
 }
 
+/** How LogFlowStreams should run this stage (exactly-once: a restart never re-emits a FIRING). */
+export function alertStreamsConfig(_config: LogFlowConfig): {
+  applicationId: string;
+  processingGuarantee: 'exactly_once';
+} {
+  return { applicationId: 'logflow-alert', processingGuarantee: 'exactly_once' };
+}
+
 /** The alerts topic: keyed by fingerprint; retention long enough for the webhook's give-up window. */
-export function alertTopicSpecs(config: LogFlowConfig) {
+export function alertTopicSpecs(config: LogFlowConfig): TopicSpec[] {
   return [
     {
       name: config.topics.alerts,

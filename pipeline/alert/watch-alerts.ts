@@ -18,14 +18,24 @@ const serde = new AvroSerde<AlertEvent>({
   registry: new SchemaRegistryClient({ url: config.schemaRegistryUrl }),
   schema: 'alerts',
 });
-const consumer = transport.consumer({ groupId: `logflow-watch-${randomBytes(4).toString('hex')}`, fromBeginning });
+const consumer = transport.consumer({
+  groupId: `logflow-watch-${randomBytes(4).toString('hex')}`,
+  fromBeginning,
+});
 await consumer.connect();
 await consumer.subscribe([config.topics.alerts]);
 await consumer.run({
   eachBatch: async (batch) => {
     for (const m of batch.messages) {
       const e = await serde.deserialize(batch.topic, m.value);
-      console.log(JSON.stringify({ ...e, started_at: new Date(e.started_at).toISOString(), resolved_at: e.resolved_at && new Date(e.resolved_at).toISOString(), emitted_at: new Date(e.emitted_at).toISOString() }));
+      console.log(
+        JSON.stringify({
+          ...e,
+          started_at: new Date(e.started_at).toISOString(),
+          resolved_at: e.resolved_at && new Date(e.resolved_at).toISOString(),
+          emitted_at: new Date(e.emitted_at).toISOString(),
+        }),
+      );
     }
   },
 });
