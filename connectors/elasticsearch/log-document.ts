@@ -4,7 +4,7 @@
  * the `date` mapping reads both), and only ERROR/FATAL logs carry `error_key`, the grouping key of
  * topErrors, so the other 85 % of logs pay nothing for it.
  */
-import { errorKey, isErrorLevel } from '../../storage/logs/search-query.ts';
+import { errorKey, isErrorLevel, tieBreaker } from '../../storage/logs/search-query.ts';
 import type { LogDocument, ParsedLog } from '../../storage/logs/types.ts';
 
 /** The largest `_id` Elasticsearch accepts; a longer one would fail the whole bulk request. */
@@ -23,6 +23,8 @@ export interface EsLogSource {
   extra_fields?: Record<string, string>;
   ingested_at: number;
   error_key?: string;
+  /** The search tie-breaker (storage/logs/search-query.ts tieBreaker). */
+  sort_key: number;
 }
 
 /** Why a log cannot be written to any index, or undefined when it can. */
@@ -66,6 +68,7 @@ export function toEsSource(log: ParsedLog): EsLogSource {
     message: log.message,
     source: { hostname: log.source.hostname, file: log.source.file },
     ingested_at: log.ingested_at,
+    sort_key: tieBreaker(log.id),
   };
   if (log.extra_fields && Object.keys(log.extra_fields).length > 0) doc.extra_fields = log.extra_fields;
   if (isErrorLevel(log.level)) doc.error_key = errorKey(log.message);

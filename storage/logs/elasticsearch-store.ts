@@ -59,7 +59,7 @@ type TermsAgg = { buckets: { key: string; doc_count: number }[] };
 
 const SORT: estypes.SortCombinations[] = [
   { timestamp: { order: 'desc', unmapped_type: 'date' } },
-  { id: { order: 'asc', unmapped_type: 'keyword' } },
+  { sort_key: { order: 'asc', unmapped_type: 'long' } },
 ];
 
 export class ElasticsearchLogStore implements LogSearchStore {
@@ -135,7 +135,7 @@ export class ElasticsearchLogStore implements LogSearchStore {
         from: q.offset,
         // One more than asked: it tells whether a next page exists.
         size: q.limit > 0 ? q.limit + 1 : 0,
-        search_after: q.after ? [q.after.timestamp, q.after.id] : undefined,
+        search_after: q.after ? [q.after.timestamp, q.after.tieBreaker] : undefined,
         track_total_hits: true,
         aggs: {
           by_level: { terms: { field: 'level', size: LEVEL_BUCKETS } },
@@ -147,8 +147,8 @@ export class ElasticsearchLogStore implements LogSearchStore {
     let nextCursor: string | undefined;
     if (q.limit > 0 && hits.length > q.limit) {
       hits.length = q.limit;
-      const last = hits[hits.length - 1]._source!;
-      nextCursor = encodeCursor({ timestamp: last.timestamp, id: last.id });
+      const [timestamp, tie] = hits[hits.length - 1].sort as [number, number];
+      nextCursor = encodeCursor({ timestamp, tieBreaker: tie });
     }
     const aggs = response.aggregations as Record<string, TermsAgg> | undefined;
     return {

@@ -3,6 +3,7 @@
  * normalise a query, encode and decode cursors, and derive the top-errors grouping key. Keeping it
  * here is what makes the SQLite and Elasticsearch answers equal (the shared contract test checks).
  */
+import { createHash } from 'node:crypto';
 import { LogFlowError } from '../../common/errors.ts';
 import type { LogSearchQuery } from './types.ts';
 
@@ -31,10 +32,20 @@ export interface NormalizedQuery {
   after?: SearchCursor;
 }
 
-/** The position after a hit in the (timestamp desc, id asc) order. */
+/** The position after a hit in the (timestamp desc, tie-breaker asc) order. */
 export interface SearchCursor {
   timestamp: number;
-  id: string;
+  tieBreaker: number;
+}
+
+/**
+ * The second sort key of every hit list: 52 bits of the id's SHA-1, a safe integer. Both stores
+ * order by (timestamp desc, tie-breaker asc). A number instead of the id string because
+ * Elasticsearch keeps it as an 8-byte doc value where a 32-character id costs ~33 bytes per log
+ * (measured with `_disk_usage`); two logs of the same millisecond share it with odds of ~2^-52.
+ */
+export function tieBreaker(id: string): number {
+  return Number.parseInt(createHash('sha1').update(id).digest('hex').slice(0, 13), 16);
 }
 
 export function normalizeQuery(
@@ -76,7 +87,7 @@ export function normalizeQuery(
 }
 
 export function encodeCursor(cursor: SearchCursor): string {
-  return Buffer.from(JSON.stringify([cursor.timestamp, cursor.id])).toString('base64url');
+  return Buffer.from(JSON.stringify([cursor.timestamp, cursor.tieBreaker])).toString('base64url');
 }
 
 export function decodeCursor(cursor: string): SearchCursor {
@@ -85,10 +96,10 @@ export function decodeCursor(cursor: string): SearchCursor {
     if (
       Array.isArray(parsed) &&
       parsed.length === 2 &&
-      Number.isFinite(parsed[0]) &&
-      typeof parsed[1] === 'string'
+      Number.isSafeInteger(parsed[0]) &&
+      Number.isSafeInteger(parsed[1])
     ) {
-      return { timestamp: parsed[0], id: parsed[1] };
+      return { timestamp: parsed[0], tieBreaker: parsed[1] };
     }
   } catch {
     // fall through to the one error below

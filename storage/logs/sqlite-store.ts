@@ -23,6 +23,7 @@ import {
   type NormalizedQuery,
   normalizeQuery,
   SERVICE_BUCKETS,
+  tieBreaker,
 } from './search-query.ts';
 import { standardTokens } from './standard-tokenizer.ts';
 import type {
@@ -34,7 +35,7 @@ import type {
   ParsedLog,
 } from './types.ts';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS logs (
@@ -48,9 +49,10 @@ CREATE TABLE IF NOT EXISTS logs (
   file TEXT NOT NULL,
   extra TEXT,
   ingested_at INTEGER NOT NULL,
-  error_key TEXT
+  error_key TEXT,
+  tb INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS logs_ts_id ON logs (ts DESC, id ASC);
+CREATE INDEX IF NOT EXISTS logs_ts_tb ON logs (ts DESC, tb ASC);
 CREATE INDEX IF NOT EXISTS logs_level_ts ON logs (level, ts);
 CREATE INDEX IF NOT EXISTS logs_service_ts ON logs (service, ts);
 -- Contentless (the text is in logs.message), detail=none (terms are ANDed, never phrases), and a
@@ -73,6 +75,7 @@ interface Row {
   file: string;
   extra: string | null;
   ingested_at: number;
+  tb: number;
 }
 
 export interface SqliteLogStoreOptions {
@@ -115,6 +118,7 @@ export class SqliteLogStore implements LogSearchStore {
           `${options.path} was written by a newer LogFlow (schema ${version} > ${SCHEMA_VERSION})`,
         );
       }
+      if (version === 1) this.upgradeFrom1();
       this.db.exec(SCHEMA);
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     } catch (err) {
@@ -124,7 +128,7 @@ export class SqliteLogStore implements LogSearchStore {
       });
     }
     const insert = this.db.prepare(
-      `INSERT OR IGNORE INTO logs (${COLUMNS}, error_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO logs (${COLUMNS}, error_key, tb) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertTerms = this.db.prepare('INSERT INTO logs_fts (rowid, terms) VALUES (?, ?)');
     this.insertBatch = this.db.transaction((logs: ParsedLog[]) => {
@@ -142,12 +146,23 @@ export class SqliteLogStore implements LogSearchStore {
           extra,
           log.ingested_at,
           isErrorLevel(log.level) ? errorKey(log.message) : null,
+          tieBreaker(log.id),
         );
         // Only a new row gets terms: a replayed id changed nothing above.
         if (result.changes === 1)
           insertTerms.run(result.lastInsertRowid, standardTokens(log.message).join(' '));
       }
     });
+  }
+
+  /** Schema 1 ordered ties by id; schema 2 by the tie-breaker column (as Elasticsearch does). */
+  private upgradeFrom1(): void {
+    this.db.function('lf_tie_breaker', { deterministic: true }, (id: unknown) => tieBreaker(String(id)));
+    this.db.transaction(() => {
+      this.db.exec('ALTER TABLE logs ADD COLUMN tb INTEGER NOT NULL DEFAULT 0');
+      this.db.exec('UPDATE logs SET tb = lf_tie_breaker(id)');
+      this.db.exec('DROP INDEX IF EXISTS logs_ts_id');
+    })();
   }
 
   async index(logs: ParsedLog[]): Promise<void> {
@@ -179,18 +194,18 @@ export class SqliteLogStore implements LogSearchStore {
     if (q.limit > 0 && total > 0) {
       const page = q.after
         ? and(where, {
-            sql: '(ts < ? OR (ts = ? AND id > ?))',
-            params: [q.after.timestamp, q.after.timestamp, q.after.id],
+            sql: '(ts < ? OR (ts = ? AND tb > ?))',
+            params: [q.after.timestamp, q.after.timestamp, q.after.tieBreaker],
           })
         : where;
       const rows = this.all<Row>(
-        `SELECT ${COLUMNS} FROM logs WHERE ${page.sql} ORDER BY ts DESC, id ASC LIMIT ? OFFSET ?`,
+        `SELECT ${COLUMNS}, tb FROM logs WHERE ${page.sql} ORDER BY ts DESC, tb ASC LIMIT ? OFFSET ?`,
         [...page.params, q.limit + 1, q.offset],
       );
       if (rows.length > q.limit) {
         rows.length = q.limit;
         const last = rows[rows.length - 1];
-        nextCursor = encodeCursor({ timestamp: last.ts, id: last.id });
+        nextCursor = encodeCursor({ timestamp: last.ts, tieBreaker: last.tb });
       }
       logs = rows.map(toDocument);
     }
@@ -213,7 +228,7 @@ export class SqliteLogStore implements LogSearchStore {
   async recent(limit: number, level?: string): Promise<LogDocument[]> {
     const q = normalizeQuery({ limit, offset: 0, levels: level ? [level] : [] });
     const where = this.whereOf(q) ?? { sql: '1', params: [] };
-    return this.all<Row>(`SELECT ${COLUMNS} FROM logs WHERE ${where.sql} ORDER BY ts DESC, id ASC LIMIT ?`, [
+    return this.all<Row>(`SELECT ${COLUMNS} FROM logs WHERE ${where.sql} ORDER BY ts DESC, tb ASC LIMIT ?`, [
       ...where.params,
       q.limit,
     ]).map(toDocument);

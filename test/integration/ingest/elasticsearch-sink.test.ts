@@ -117,14 +117,14 @@ async function indexedIds(prefix: string): Promise<string[]> {
     const r = await client.search<{ id: string }>({
       index: `${prefix}-*`,
       size: 5_000,
-      sort: [{ id: 'asc' }],
+      sort: [{ timestamp: 'asc' }, { sort_key: 'asc' }],
       search_after: after,
       _source: ['id'],
       ignore_unavailable: true,
       allow_no_indices: true,
     });
     const hits = r.hits.hits;
-    if (hits.length === 0) return ids;
+    if (hits.length === 0) return ids.sort();
     ids.push(...hits.map((h) => h._source!.id));
     after = hits[hits.length - 1].sort as (string | number)[];
   }

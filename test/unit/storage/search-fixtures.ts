@@ -3,6 +3,8 @@
  * not depend on text analysis (filters, order, counts). Full-text expectations are spelled out
  * by id in the contract itself.
  */
+
+import { tieBreaker } from '../../../storage/logs/search-query.ts';
 import type { Level, LogDocument, ParsedLog } from '../../../storage/logs/types.ts';
 import { toLogDocument } from '../../../storage/logs/types.ts';
 
@@ -104,9 +106,9 @@ export const SPECIAL: ParsedLog[] = [
 
 export const FIXTURES: ParsedLog[] = [...SPECIAL, ...GENERATED];
 
-/** The order every store lists hits in: newest first, ties by id ascending. */
+/** The order every store lists hits in: newest first, ties by the id's tie-breaker ascending. */
 export function byTimeDescIdAsc(a: ParsedLog, b: ParsedLog): number {
-  return b.timestamp - a.timestamp || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return b.timestamp - a.timestamp || tieBreaker(a.id) - tieBreaker(b.id);
 }
 
 export interface Filter {
