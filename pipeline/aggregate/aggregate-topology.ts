@@ -6,9 +6,9 @@
  *     ├─ groupByKey → windowedBy(1m, grace) → aggregate(level counts) ─┐
  *     └─ groupByKey → windowedBy(1h, grace) → aggregate(level counts) ─┴→ window emitter → logs-metrics
  *
- * Event time is the log's own timestamp. The pre-aggregator (a combiner) sends partial counts
- * every `preAggregateMs` instead of one record per log across the repartition topic, so the
- * shuffle stays small at any input rate. Windows accept records until stream time passes their end + grace; later
+ * Event time is the log's own timestamp. The pre-aggregator (a combiner) sends partial counts per
+ * batch instead of one record per log across the repartition topic, so the shuffle stays small at
+ * any input rate. Windows accept records until stream time passes their end + grace; later
  * records are reported late (counted in the late-records metric, not aggregated).
  *
  * Grace is generous on purpose (15 min for 1m windows, 1 h for 1h windows) rather than the
@@ -42,7 +42,7 @@ import {
   TopologyBuilder,
 } from '../../topology/index.ts';
 import { addCounts, emptyCounts, type LevelCounts, toMetricWindow } from './level-counts.ts';
-import { PARTIAL_STORE, type PartialCounts, preAggregator } from './pre-aggregator.ts';
+import { type PartialCounts, preAggregator } from './pre-aggregator.ts';
 import { PENDING_STORE, windowEmitter } from './window-emitter.ts';
 
 export interface AggregateSerdes {
@@ -57,8 +57,6 @@ export interface AggregateTopologyOptions {
   hourlyGraceMs?: number;
   /** How often window updates are flushed to logs-metrics. 0 = every update. Default 1000. */
   emitIntervalMs?: number;
-  /** How often partial counts cross the repartition topic. Default 250 ms. */
-  preAggregateMs?: number;
   /** Also emit 1h rollups. Default true. */
   hourly?: boolean;
   /** Input/output topics (default config.topics.parsed / config.topics.metrics). */
@@ -81,7 +79,6 @@ export function buildAggregateTopology(
   const stringSerde = Serdes.String();
 
   const partialSerde = Serdes.Json<PartialCounts>();
-  builder.addStateStore(Stores.keyValueStore(PARTIAL_STORE, stringSerde, Serdes.Json()));
   const partials = builder
     .stream<unknown, ParsedLog>(
       options.inputTopic ?? config.topics.parsed,
@@ -89,7 +86,7 @@ export function buildAggregateTopology(
         .withTimestampExtractor((r) => r.value?.timestamp ?? r.timestamp)
         .withName('logs-parsed-source'),
     )
-    .process(preAggregator(options.preAggregateMs ?? 250), [PARTIAL_STORE], 'pre-aggregator')
+    .process(preAggregator(), [], 'pre-aggregator')
     .repartition(Grouped.with(stringSerde, partialSerde).withName('metrics-by-service'));
 
   const resolutions: [MetricResolution, number, number, string][] = [

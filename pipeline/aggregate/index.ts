@@ -16,5 +16,5 @@ export {
   type LevelCounts,
   toMetricWindow,
 } from './level-counts.ts';
-export { PARTIAL_STORE, type PartialCounts, preAggregator } from './pre-aggregator.ts';
+export { type PartialCounts, preAggregator } from './pre-aggregator.ts';
 export { PENDING_STORE, windowEmitter } from './window-emitter.ts';

@@ -1,22 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../common/config.ts';
 import { buildAggregateTopology } from '../../../pipeline/aggregate/aggregate-topology.ts';
-import {
-  PARTIAL_STORE,
-  type PartialCounts,
-  preAggregator,
-} from '../../../pipeline/aggregate/pre-aggregator.ts';
+import { type PartialCounts, preAggregator } from '../../../pipeline/aggregate/pre-aggregator.ts';
 import type { ParsedLog } from '../../../storage/logs/types.ts';
 import type { MetricWindow } from '../../../storage/metrics/types.ts';
 import { HOUR_MS, MINUTE_MS, windowStartOf } from '../../../storage/metrics/windows.ts';
-import {
-  Consumed,
-  Produced,
-  Serdes,
-  Stores,
-  TopologyBuilder,
-  TopologyTestDriver,
-} from '../../../topology/index.ts';
+import { Serdes, TopologyTestDriver } from '../../../topology/index.ts';
 
 const config = loadConfig({});
 const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
@@ -51,14 +40,11 @@ afterEach(() => {
   for (const d of drivers.splice(0)) d.close();
 });
 
-// preAggregateMs 0: the test driver does not route records that punctuators send through
-// repartition topics (only record-driven output), so the combiner is exercised on its own below
-// and end to end on Kafka (test/integration/metrics).
 function setup(options: { emitIntervalMs?: number; graceMs?: number } = {}) {
   const topology = buildAggregateTopology(
     config,
     { parsed: Serdes.Json<ParsedLog>(), metrics: Serdes.Json<MetricWindow>() },
-    { preAggregateMs: 0, ...options },
+    options,
   );
   const driver = new TopologyTestDriver(topology, { initialWallClockTimeMs: T0 });
   drivers.push(driver);
@@ -154,17 +140,17 @@ describe('aggregate topology (test driver)', () => {
     expect(minute.map((w) => w.version)).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it('the pre-aggregator combines logs per service and minute into one partial count per flush', () => {
-    const builder = new TopologyBuilder();
-    builder.addStateStore(Stores.keyValueStore(PARTIAL_STORE, Serdes.String(), Serdes.Json()));
-    builder
-      .stream('in', Consumed.with(Serdes.String(), Serdes.Json<ParsedLog>()))
-      .process(preAggregator(250), [PARTIAL_STORE])
-      .to('out', Produced.with(Serdes.String(), Serdes.Json<PartialCounts>()));
-    const driver = new TopologyTestDriver(builder.build(), { initialWallClockTimeMs: T0 });
-    drivers.push(driver);
-    const input = driver.createInputTopic('in', Serdes.String(), Serdes.Json<ParsedLog>());
-    const output = driver.createOutputTopic('out', Serdes.String(), Serdes.Json<PartialCounts>());
+  it('the pre-aggregator combines a batch into one partial count per service and minute, at flush', () => {
+    const forwarded: [string, PartialCounts, number][] = [];
+    let flush = () => {};
+    const processor = preAggregator()();
+    processor.init?.({
+      onFlush: (cb: () => void) => {
+        flush = cb;
+      },
+      forward: (r: { key: string; value: PartialCounts; timestamp: number }) =>
+        forwarded.push([r.key, r.value, r.timestamp]),
+    } as never);
     const logs = [
       log('a', 'INFO', T0 + 1),
       log('a', 'ERROR', T0 + 2),
@@ -172,17 +158,25 @@ describe('aggregate topology (test driver)', () => {
       log('b', 'WARN', T0 + 3),
       log('a', 'INFO', T0 + 4),
     ];
-    for (const l of logs) input.pipeInput(l.id, l, l.timestamp);
-    expect(output.isEmpty()).toBe(true);
-    driver.advanceWallClockTime(250);
-    const records = output.readRecordsToList().map((r) => [r.key, r.value, r.timestamp]);
-    expect(records).toEqual([
+    for (const l of logs)
+      processor.process({
+        key: l.id,
+        value: l,
+        timestamp: l.timestamp,
+        headers: {},
+        topic: 'in',
+        partition: 0,
+        offset: 0,
+      });
+    expect(forwarded).toEqual([]);
+    flush();
+    expect(forwarded).toEqual([
       ['a', { window_start: T0, counts: { INFO: 2, ERROR: 1 } }, T0],
       ['a', { window_start: T0 + MINUTE_MS, counts: { INFO: 1 } }, T0 + MINUTE_MS],
       ['b', { window_start: T0, counts: { WARN: 1 } }, T0],
     ]);
-    driver.advanceWallClockTime(250);
-    expect(output.isEmpty()).toBe(true);
+    flush();
+    expect(forwarded).toHaveLength(3);
   });
 
   it('counts a late log within grace, and drops one after grace (reported late)', () => {
