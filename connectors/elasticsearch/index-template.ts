@@ -12,7 +12,8 @@
  *   `enabled: false`): the parse stage takes key=value pairs out of the message, so they are
  *   already searchable as words of `message`; indexing them again (as `flattened`) cost ~20 bytes
  *   per log in the ingest bench.
- * - `_source` is kept whole, so get, reindex and Kibana work; `best_compression` shrinks it.
+ * - `_source` keeps every field except `id` and `sort_key`, which are derived from `_id`;
+ *   `best_compression` shrinks the rest.
  * - `dynamic: strict`: a document with an unknown field is rejected (to the dead-letter topic),
  *   never silently mapped.
  */
@@ -53,9 +54,14 @@ export function logIndexTemplate(prefix: string, options: IndexTemplateOptions =
       },
       mappings: {
         dynamic: 'strict' as const,
+        // Both are `_id` again (sort_key is a hash of it): as stored fields they would cost ~30
+        // incompressible bytes per log. Documents keep every field but these two; a reindex
+        // restores them with `ctx._source.id = ctx._id;
+        // ctx._source.sort_key = Long.parseLong(ctx._id.sha1().substring(0, 13), 16)`.
+        _source: { excludes: ['id', 'sort_key'] },
         properties: {
-          // In _source only: lookups use `_id`, ordering uses sort_key (a 32-char id as doc values
-          // cost ~33 bytes per log).
+          // Lookups use `_id`, ordering uses sort_key (a 32-char id as doc values costs ~33 bytes
+          // per log); the field stays mapped so documents carrying it validate under `strict`.
           id: { type: 'keyword' as const, index: false, doc_values: false },
           sort_key: { type: 'long' as const, index: false },
           timestamp: { type: 'date' as const, format: 'epoch_millis||strict_date_optional_time' },

@@ -75,9 +75,10 @@ export function toEsSource(log: ParsedLog): EsLogSource {
   return doc;
 }
 
+/** `id` is the hit's `_id`: the template keeps the id out of `_source` (it is `_id` again). */
 export function fromEsSource(source: EsLogSource, id?: string): LogDocument {
   return {
-    id: source.id ?? id,
+    id: id ?? source.id,
     timestamp: new Date(source.timestamp).toISOString(),
     level: source.level,
     service: source.service,

@@ -114,18 +114,18 @@ async function indexedIds(prefix: string): Promise<string[]> {
   const ids: string[] = [];
   let after: (string | number)[] | undefined;
   for (;;) {
-    const r = await client.search<{ id: string }>({
+    const r = await client.search({
       index: `${prefix}-*`,
       size: 5_000,
       sort: [{ timestamp: 'asc' }, { sort_key: 'asc' }],
       search_after: after,
-      _source: ['id'],
+      _source: false,
       ignore_unavailable: true,
       allow_no_indices: true,
     });
     const hits = r.hits.hits;
     if (hits.length === 0) return ids.sort();
-    ids.push(...hits.map((h) => h._source!.id));
+    ids.push(...hits.map((h) => h._id!));
     after = hits[hits.length - 1].sort as (string | number)[];
   }
 }
