@@ -4,6 +4,7 @@
  * succeeded or been given up on. The ledger is written after every outcome, so a receiver that
  * succeeded is never sent the event again — not by a retry, not after a restart.
  */
+import { LogFlowError } from '../../common/errors.ts';
 import { createLogger } from '../../common/logger.ts';
 import { type AlertEvent, type AlertTargetRef, alertEventId } from '../../pipeline/alert/types.ts';
 import type { DeliveryLedger, DeliveryRecord } from './delivery-ledger.ts';
@@ -37,6 +38,8 @@ export interface GiveUpReport {
   url: string;
   attempts: number;
   lastError: string;
+  /** LF_ERR_WEBHOOK_DELIVERY (or LF_ERR_WEBHOOK_TARGET_FORBIDDEN for a refused target), for logs and history. */
+  error: LogFlowError;
 }
 
 export interface DispatcherOptions {
@@ -142,12 +145,22 @@ export class WebhookDispatcher {
           { eventId, url: target.url, attempts: record.attempts, error: outcome.error },
           'webhook given up',
         );
+        const code =
+          outcome.error.includes('LF_ERR_WEBHOOK_TARGET_FORBIDDEN') || outcome.error.includes(' refused: ')
+            ? 'LF_ERR_WEBHOOK_TARGET_FORBIDDEN'
+            : 'LF_ERR_WEBHOOK_DELIVERY';
+        const error = new LogFlowError(
+          code,
+          `Gave up delivering ${eventId} to ${target.url} after ${record.attempts} attempt(s): ${outcome.error}`,
+          { details: { eventId, url: target.url, attempts: record.attempts } },
+        );
         this.options.onGiveUp?.({
           event: evt,
           eventId,
           url: target.url,
           attempts: record.attempts,
           lastError: outcome.error,
+          error,
         });
         return true;
       }

@@ -235,12 +235,16 @@ describe('webhook dispatcher', () => {
     rejecting.respond = () => 400;
     const ledger = new MemoryDeliveryLedger();
     const reports: string[] = [];
+    const codes: string[] = [];
     const d = new WebhookDispatcher({
       secret: SECRET,
       guard: new TargetGuard(['127.0.0.1']),
       ledger,
       retry: { baseDelayMs: 5, maxDelayMs: 10, giveUpAfterMs: 100, timeoutMs: 2000 },
-      onGiveUp: (r) => reports.push(r.url),
+      onGiveUp: (r) => {
+        reports.push(r.url);
+        codes.push(r.error.code);
+      },
     });
     dispatchers.push(d);
     await d.dispatch(
@@ -254,6 +258,7 @@ describe('webhook dispatcher', () => {
     expect(down.requests.length).toBeGreaterThan(1);
     expect(rejecting.requests).toHaveLength(1);
     expect(reports.sort()).toEqual([down.url, rejecting.url].sort());
+    expect(codes).toEqual(['LF_ERR_WEBHOOK_DELIVERY', 'LF_ERR_WEBHOOK_DELIVERY']);
     expect(ledger.all().map((r) => r.status)).toEqual(['gave_up', 'gave_up']);
   });
 
