@@ -17,13 +17,17 @@ import { createShipper } from '../connectors/file/file-source.ts';
 import { createRedisMaterialiser } from '../connectors/redis/materialiser.ts';
 import { createSearchStoreSink } from '../connectors/search-store/sink.ts';
 import { createWebhookConnector } from '../connectors/webhook/webhook-connector.ts';
-import { aggregateTopicSpecs, buildAggregateTopology } from '../pipeline/aggregate/aggregate-topology.ts';
-import { alertTopicSpecs, buildAlertTopology } from '../pipeline/alert/alert-topology.ts';
+import {
+  aggregateStreamsConfig,
+  aggregateTopicSpecs,
+  buildAggregateTopology,
+} from '../pipeline/aggregate/aggregate-topology.ts';
+import { alertStreamsConfig, alertTopicSpecs, buildAlertTopology } from '../pipeline/alert/alert-topology.ts';
+import { triggeredAlertsSink } from '../pipeline/alert/history-recorder.ts';
 import { startGenerator } from '../pipeline/generator/index.ts';
 import { buildParseTopology, parseStreamsConfig, parseTopicSpecs } from '../pipeline/parse/parse-topology.ts';
 import { LogFlowStreams, type Topology } from '../topology/index.ts';
 import type { TopicSpec } from '../topology/transport/transport.ts';
-import { historySinkOf, ruleSourceOf, silenceSourceOf } from './alert-adapters.ts';
 import type { AppContext } from './context.ts';
 import { resolveWebhookSecret } from './webhook-secret.ts';
 
@@ -191,7 +195,14 @@ const stages: Stage[] = [
   {
     name: 'aggregate',
     description: 'logs-parsed → logs-metrics (per-service 1m and 1h event-time windows)',
-    start: (ctx) => runTopology(ctx, buildAggregateTopology(ctx.config, ctx.serdes), 'logflow-aggregate'),
+    start: (ctx) =>
+      runTopology(
+        ctx,
+        buildAggregateTopology(ctx.config, ctx.serdes),
+        'logflow-aggregate',
+        // Exactly-once always: counts must equal a recount of logs-parsed, also after a crash.
+        aggregateStreamsConfig(ctx.config),
+      ),
   },
   {
     name: 'materialise',
@@ -212,11 +223,21 @@ const stages: Stage[] = [
     description: 'logs-metrics → alerts (threshold, error-rate and absence rules from the database)',
     async start(ctx) {
       const db = await ctx.db();
-      const alertStage = buildAlertTopology(ctx.config, ctx.serdes, ruleSourceOf(db), historySinkOf(db), {
-        silences: silenceSourceOf(db),
-      });
+      const alertStage = buildAlertTopology(
+        ctx.config,
+        ctx.serdes,
+        db.alertRules,
+        triggeredAlertsSink(db.triggeredAlerts),
+        { silences: db.silences },
+      );
       await alertStage.start(ctx.transport);
-      const running = await runTopology(ctx, alertStage.topology, 'logflow-alert');
+      // Exactly-once always: an alert fires once and resolves once, also across a crash.
+      const running = await runTopology(
+        ctx,
+        alertStage.topology,
+        'logflow-alert',
+        alertStreamsConfig(ctx.config),
+      );
       return {
         async stop() {
           await running.stop();
