@@ -43,6 +43,7 @@ async function runStreams(
     // Short, so the last commit (which ends the measurement) comes soon after the last record.
     commitIntervalMs: 100,
     defaultPartitions: ctx.partitions,
+    maxBatchSize: ctx.maxBatchSize,
   });
   await streams.start();
   try {

@@ -18,6 +18,10 @@ export interface PhaseResult {
   recordsPerSecond: number;
   outputRecords?: number;
   note?: string;
+  /** records/s of every round (the result itself is the median round). */
+  rounds?: number[];
+  /** Median over rounds of records/s ÷ the same round's raw passthrough. */
+  ratioToCeiling?: number;
 }
 
 export interface PhaseContext {
@@ -26,6 +30,8 @@ export interface PhaseContext {
   input: string;
   partitions: number;
   records: number;
+  /** Most records per runtime batch (LogFlowStreams maxBatchSize); undefined = the runtime's default. */
+  maxBatchSize?: number;
   /** Concurrency of partition processing used by every phase. */
   concurrency: number;
   registry: SchemaRegistryClient;
@@ -137,4 +143,26 @@ export async function transportPassthrough(ctx: PhaseContext): Promise<PhaseResu
   await consumer.disconnect();
   await producer.disconnect();
   return result('KafkaTransport passthrough (bytes)', ctx.records, t0, t1);
+}
+
+/** Reference: raw kafkajs consume + commit with no produce (how fast the client alone reads). */
+export async function rawConsumeOnly(ctx: PhaseContext): Promise<PhaseResult> {
+  const groupId = randomName('bench-consume');
+  const consumer = ctx.kafka.consumer({ groupId, maxWaitTimeInMs: 100, maxBytesPerPartition: 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [ctx.input], fromBeginning: true });
+  let t0 = 0;
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: ctx.concurrency,
+    eachBatch: async ({ batch }) => {
+      if (t0 === 0) t0 = performance.now();
+      await consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) },
+      ]);
+    },
+  });
+  const t1 = await waitCommitted(ctx, groupId);
+  await consumer.disconnect();
+  return result('raw kafkajs consume only (reference)', ctx.records, t0, t1, { note: 'no produce' });
 }

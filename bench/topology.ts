@@ -16,6 +16,7 @@ import { printTable, writeResults } from './results.ts';
 import {
   type PhaseContext,
   type PhaseResult,
+  rawConsumeOnly,
   rawPassthrough,
   transportPassthrough,
 } from './topology-phases.ts';
@@ -44,6 +45,8 @@ export async function run(args: string[]): Promise<void> {
       partitions: { type: 'string', default: '6' },
       keys: { type: 'string', default: '50' },
       concurrency: { type: 'string', default: '6' },
+      'max-batch': { type: 'string' },
+      rounds: { type: 'string', default: '3' },
       only: { type: 'string' },
       /** Reuse an input topic written by an earlier run (with --keep-input); skips writing it. */
       input: { type: 'string' },
@@ -67,6 +70,7 @@ export async function run(args: string[]): Promise<void> {
   const topics: string[] = [];
   const input = values.input ?? randomName('bench-input');
   const phases: Phase[] = [
+    { name: 'consume', run: rawConsumeOnly },
     { name: 'raw', run: rawPassthrough },
     { name: 'transport', run: transportPassthrough },
     ...(await frameworkPhases()),
@@ -102,6 +106,7 @@ export async function run(args: string[]): Promise<void> {
       partitions: workload.partitions,
       records: workload.records,
       concurrency: Number(values.concurrency),
+      maxBatchSize: values['max-batch'] ? Number(values['max-batch']) : undefined,
       registry,
       workload,
       outputTopic: async () => {
@@ -112,28 +117,49 @@ export async function run(args: string[]): Promise<void> {
       },
       trackTopic: (name: string) => topics.push(name),
     };
-    for (const phase of phases) {
-      process.stdout.write(`running ${phase.name}… `);
-      const r = await phase.run(ctx);
-      results.push(r);
-      console.log(`${Math.round(r.recordsPerSecond).toLocaleString('en-US')} records/s`);
+    // Rounds interleave the phases, so a change in machine load (the machine is shared) hits every
+    // phase alike; each phase reports its median round, and ratios are taken round by round.
+    const rounds: PhaseResult[][] = [];
+    for (let round = 1; round <= Number(values.rounds); round++) {
+      const thisRound: PhaseResult[] = [];
+      for (const phase of phases) {
+        process.stdout.write(`round ${round}: ${phase.name}… `);
+        const r = await phase.run(ctx);
+        thisRound.push(r);
+        console.log(`${Math.round(r.recordsPerSecond).toLocaleString('en-US')} records/s`);
+      }
+      rounds.push(thisRound);
     }
-    const ceiling = results.find((r) => r.phase.startsWith('raw'))?.recordsPerSecond;
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const ceilingIndex = phases.findIndex((p) => p.name === 'raw');
+    for (let i = 0; i < phases.length; i++) {
+      const runs = rounds.map((r) => r[i]);
+      const ratios =
+        ceilingIndex >= 0 ? rounds.map((r) => r[i].recordsPerSecond / r[ceilingIndex].recordsPerSecond) : [];
+      const mid = runs.find((r) => r.recordsPerSecond === median(runs.map((x) => x.recordsPerSecond)))!;
+      results.push({
+        ...mid,
+        rounds: runs.map((r) => Math.round(r.recordsPerSecond)),
+        ratioToCeiling: ratios.length ? median(ratios) : undefined,
+      });
+    }
     console.log('');
     printTable(
       results.map((r) => ({
         phase: r.phase,
         records: r.records,
-        seconds: Number(r.seconds.toFixed(2)),
-        'records/s': Math.round(r.recordsPerSecond),
-        'vs ceiling': ceiling ? `${((100 * r.recordsPerSecond) / ceiling).toFixed(0)}%` : '-',
+        'records/s (median)': Math.round(r.recordsPerSecond),
+        'each round': (r.rounds ?? []).map((n) => n.toLocaleString('en-US')).join(' / '),
+        'vs ceiling (median)':
+          r.ratioToCeiling === undefined ? '-' : `${(100 * r.ratioToCeiling).toFixed(0)}%`,
         note: r.note ?? '',
       })),
     );
     const file = writeResults('topology', {
       loadAverage: loadavg(),
       workload: { ...workload, avgValueBytes: Math.round(avgBytes) },
-      phases: results.map((r) => ({ ...r, ratioToCeiling: ceiling ? r.recordsPerSecond / ceiling : null })),
+      rounds: Number(values.rounds),
+      phases: results,
     });
     console.log(`\nresults written to ${file}`);
   } finally {
