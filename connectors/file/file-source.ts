@@ -66,6 +66,7 @@ export function createShipper(options: ShipperOptions): Shipper {
   const activeByPath = new Map<string, TrackedFile>();
   /** Per followed path, when the newest generation we followed there was discovered. */
   const lastFollowedAt = new Map<string, number>();
+  let startedAt = Date.now();
   /** Truncated generations: how far they were read, so an adopted copy continues from there. */
   const orphanReadUpTo = new Map<string, number>();
   const readBuffer = Buffer.alloc(256 * 1024);
@@ -326,30 +327,9 @@ export function createShipper(options: ShipperOptions): Shipper {
     tracked.set(entry.fileId, t);
     log.info({ path: old.logicalPath, oldFileId: old.fileId, fileId: entry.fileId }, 'file truncated');
     await saveCheckpoint();
-    await adoptSiblingCopies(old);
-  }
-
-  /** Looks next to a truncated file for the copy copytruncate made (`app.log.1`, `app.log-2025…`). */
-  async function adoptSiblingCopies(orphan: CheckpointEntry): Promise<void> {
-    const dir = dirname(orphan.logicalPath);
-    const base = basename(orphan.logicalPath);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      if (name === base || !name.startsWith(base)) continue;
-      const path = join(dir, name);
-      try {
-        const st = await stat(path);
-        if (st.isFile() && !byInode.has(`${st.dev}:${st.ino}`)) await track(path, st, false);
-      } catch {
-        // vanished meanwhile
-      }
-      if (orphan.state !== 'orphaned') return;
-    }
+    // The copy copytruncate made continues the old generation (adopted by its first bytes); a
+    // copy of a generation we never saw (two quick copytruncates) is read from its start.
+    await trackMissedGenerations(old.logicalPath, old.discoveredAt);
   }
 
   /**
@@ -406,7 +386,9 @@ export function createShipper(options: ShipperOptions): Shipper {
       const previous = activeByPath.get(path);
       if (previous) markRotated(previous);
       // Generations created and rotated away since the last one we followed here are siblings now.
-      const since = lastFollowedAt.get(path);
+      // A path first seen while running may have rotated before we saw it: its generations
+      // written since we started are ours too (files rotated before we started are not).
+      const since = lastFollowedAt.get(path) ?? (initial ? undefined : startedAt);
       if (since !== undefined) await trackMissedGenerations(path, since);
       await track(path, st, initial);
       // The path may have rotated again while we opened it (we then follow the newest file).
@@ -428,6 +410,31 @@ export function createShipper(options: ShipperOptions): Shipper {
         }
       } catch (err) {
         log.warn({ err, path: t.entry.path }, 'fingerprint check failed');
+      }
+    }
+  }
+
+  /**
+   * Before the first scan after a restart: an unfinished generation whose file was truncated or
+   * rewritten while we were down is orphaned first, so that its copy (copytruncate) is adopted
+   * rather than read again as new data.
+   */
+  async function orphanRewritten(): Promise<void> {
+    for (const e of Object.values(checkpoint.files)) {
+      if (e.state === 'done' || e.state === 'orphaned') continue;
+      let handle: import('node:fs/promises').FileHandle | undefined;
+      try {
+        handle = await open(e.path, 'r');
+        const st = await handle.stat();
+        if (st.dev !== e.dev || st.ino !== e.ino) continue;
+        if (st.size < e.offset || !(await prefixMatches(handle, e))) {
+          e.state = 'orphaned';
+          e.updatedAt = Date.now();
+        }
+      } catch {
+        // gone: recoverUnmatched looks for it by inode
+      } finally {
+        await handle?.close().catch(() => {});
       }
     }
   }
@@ -551,12 +558,14 @@ export function createShipper(options: ShipperOptions): Shipper {
   return {
     async start() {
       if (running) return;
+      startedAt = Date.now();
       checkpoint = readCheckpoint(o.checkpointPath);
       // Generations rotated away while we were down are found from the last one followed.
       for (const e of Object.values(checkpoint.files)) {
         if (e.state === 'active') lastFollowedAt.set(e.logicalPath, e.discoveredAt);
       }
       running = true;
+      await orphanRewritten();
       await scan(true);
       await recoverUnmatched();
       await saveCheckpoint(); // file ids exist on disk before any record carrying them is sent
