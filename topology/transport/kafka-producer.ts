@@ -184,6 +184,9 @@ export class KafkaProducer implements Producer {
       transactionalId: this.options.transactionalId,
       transactionTimeout: this.options.transactionTimeoutMs ?? 60_000,
       allowAutoTopicCreation: false,
+      // Partitions are chosen before sending (see toTopicMessages); naming the partitioner also
+      // silences kafkajs' v2 partitioner-change warning.
+      createPartitioner: Partitioners.DefaultPartitioner,
       // Short first retry: CONCURRENT_TRANSACTIONS on AddPartitionsToTxn clears within milliseconds.
       retry: transactional
         ? { initialRetryTime: 10, maxRetryTime: 1_000, retries: Number.MAX_SAFE_INTEGER }
