@@ -76,10 +76,13 @@ export class TopologyTestDriver {
 
   /** Advances virtual wall-clock time and fires the wall-clock punctuators that became due. */
   advanceWallClockTime(ms: number): void {
+    if (this.closed) throw new LogFlowError('LF_ERR_CONFIG_INVALID', 'the test driver is closed');
     this.wallClock += ms;
     for (const task of this.tasks) {
       task.punctuateWallClock(this.wallClock);
-      this.settle(task);
+      // What a punctuator forwards into a topic the topology reads (a repartition topic) must
+      // flow on downstream, exactly as a piped record's does.
+      this.processAll(this.settle(task));
     }
   }
 
@@ -116,7 +119,11 @@ export class TopologyTestDriver {
     if (!this.taskByTopic.has(topic)) {
       throw new LogFlowError('LF_ERR_TRANSPORT_UNKNOWN_TOPIC', `the topology does not read topic ${topic}`);
     }
-    const queue: IncomingMessage[] = [this.append({ topic, key, value, timestamp, headers })];
+    this.processAll([this.append({ topic, key, value, timestamp, headers })]);
+  }
+
+  /** Processes stored messages and, breadth-first, everything they cause. */
+  private processAll(queue: IncomingMessage[]): void {
     while (queue.length > 0) {
       const message = queue.shift()!;
       const task = this.taskByTopic.get(message.topic);

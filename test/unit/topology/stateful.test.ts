@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   Consumed,
+  Grouped,
   type KeyValueStore,
   LogFlowStreams,
   LongSerde,
@@ -167,6 +168,63 @@ describe('the Processor API', () => {
       },
     });
     expect(errors).toEqual([expect.stringMatching(/did not declare store "other"/)]);
+  });
+});
+
+describe('wall-clock punctuation through a repartition', () => {
+  it('records a wall-clock punctuator forwards into selectKey/groupByKey reach the downstream count', () => {
+    const b = new TopologyBuilder();
+    b.stream('in', Consumed.with(S, S))
+      .process<string, string>(() => {
+        const pending: string[] = [];
+        let ctx: ProcessorContext<string, string>;
+        return {
+          init(c) {
+            ctx = c;
+            // Emits what it buffered only on wall-clock time, never per record.
+            ctx.schedule(1000, 'wall-clock', (t) => {
+              for (const value of pending.splice(0)) {
+                ctx.forward({
+                  key: 'buffered',
+                  value,
+                  timestamp: t,
+                  headers: {},
+                  topic: '',
+                  partition: 0,
+                  offset: -1,
+                });
+              }
+            });
+          },
+          process(record) {
+            pending.push(record.value);
+          },
+        };
+      })
+      .selectKey((_k, v) => v)
+      .groupByKey(Grouped.with(S, S).withName('by-value'))
+      .count()
+      .toStream()
+      .to('counts', Produced.with(S, L));
+    driver = new TopologyTestDriver(b.build(), { applicationId: 'app' });
+    driver.createInputTopic('in', S, S).pipeKeyValueList([
+      ['1', 'x'],
+      ['2', 'y'],
+      ['3', 'x'],
+    ]);
+    const counts = driver.createOutputTopic('counts', S, L);
+    expect(counts.isEmpty()).toBe(true);
+    driver.advanceWallClockTime(1000);
+    expect(driver.createOutputTopic('app-by-value-repartition', S, S).readValuesToList()).toEqual([
+      'x',
+      'y',
+      'x',
+    ]);
+    expect(counts.readKeyValuesToList()).toEqual([
+      ['x', 1],
+      ['y', 1],
+      ['x', 2],
+    ]);
   });
 });
 
