@@ -4,7 +4,7 @@
  * processes would — but on the bench's own random topics, groups and index prefix.
  *
  * Prints one JSON line per second (`{"stage", "t", …stats}`) and, after SIGTERM, a final line
- * with `"final": true` (the sink's includes append → acknowledged latencies).
+ * with `"final": true` (the sink's includes the append → acknowledged latency percentiles).
  */
 import { join } from 'node:path';
 import { pipelineSerdes } from '../app/serdes.ts';
@@ -103,7 +103,23 @@ process.on('SIGTERM', async () => {
   clearInterval(ticker);
   await stop().catch(() => undefined);
   await transport.close().catch(() => undefined);
-  emit({ final: true, ...stats(), latencies: role === 'sink' ? latencies : undefined });
-  process.exit(0);
+  latencies.sort((a, b) => a - b);
+  const at = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  const latency =
+    role === 'sink' && latencies.length > 0
+      ? {
+          count: latencies.length,
+          p50Ms: at(50),
+          p90Ms: at(90),
+          p99Ms: at(99),
+          maxMs: latencies[latencies.length - 1],
+        }
+      : undefined;
+  // Exit once the line is flushed: stdout to a pipe is asynchronous.
+  process.stdout.write(
+    `${JSON.stringify({ stage: role, t: Date.now(), final: true, ...stats(), latency })}\n`,
+    () => process.exit(0),
+  );
 });
 emit({ started: true });

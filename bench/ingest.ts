@@ -84,11 +84,6 @@ async function stopStage(proc: StageProcess | undefined): Promise<Record<string,
   return final;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 /** Writes `events` generated events (seed text format) into `files` files; returns event count. */
 async function writeEventFiles(paths: string[], events: number, seed: number): Promise<number> {
   const factory = createLogFactory({ seed });
@@ -287,18 +282,24 @@ export async function run(argv: string[]): Promise<void> {
       const sinkFinal = await stopStage(stages.sink);
       const shipFinal = await stopStage(stages.ship);
       await stopStage(stages.parse);
-      const lat = ((sinkFinal.latencies as number[]) ?? []).sort((a, b) => a - b);
+      const lat = (sinkFinal.latency ?? {}) as {
+        count?: number;
+        p50Ms?: number;
+        p90Ms?: number;
+        p99Ms?: number;
+        maxMs?: number;
+      };
       results.latency = {
         rate: latencyRate,
         seconds: latencySeconds,
         appended,
-        measured: lat.length,
-        p50Ms: percentile(lat, 50),
-        p90Ms: percentile(lat, 90),
-        p99Ms: percentile(lat, 99),
-        maxMs: lat[lat.length - 1],
+        measured: lat.count ?? 0,
+        p50Ms: lat.p50Ms ?? Number.NaN,
+        p90Ms: lat.p90Ms ?? Number.NaN,
+        p99Ms: lat.p99Ms ?? Number.NaN,
+        maxMs: lat.maxMs ?? Number.NaN,
       };
-      results.sinkStats = { ...sinkFinal, latencies: undefined };
+      results.sinkStats = { ...sinkFinal, latency: undefined };
       results.shipperStats = shipFinal;
 
       progress('force-merging to one segment to measure bytes per log');
