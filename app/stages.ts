@@ -29,6 +29,7 @@ import { buildParseTopology, parseStreamsConfig, parseTopicSpecs } from '../pipe
 import { LogFlowStreams, type Topology } from '../topology/index.ts';
 import type { TopicSpec } from '../topology/transport/transport.ts';
 import type { AppContext } from './context.ts';
+import { claimInstanceId } from './instance-id.ts';
 import { resolveWebhookSecret } from './webhook-secret.ts';
 
 const log = createLogger('app');
@@ -85,7 +86,7 @@ async function runTopology(
     metricsRegistry: ctx.registry,
     defaultPartitions: ctx.config.partitions,
     processingGuarantee: ctx.config.guarantee,
-    instanceId: ctx.config.instanceId,
+    instanceId: ctx.config.instanceId ?? claimInstanceId(ctx.config.dataDir, applicationId),
     // A failed topology must not leave a half-alive process: close everything and exit non-zero
     // so the supervisor (systemd, Kubernetes) restarts it; committed offsets make that safe.
     onError: (err) => {

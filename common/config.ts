@@ -44,8 +44,8 @@ export interface LogFlowConfig {
   /**
    * Stable identity of this process (`LOGFLOW_INSTANCE_ID`), e.g. a StatefulSet pod name. Under
    * exactly-once it names the transactional producer, so a restarted instance fences its previous
-   * incarnation at once instead of waiting for that one's open transaction to time out. Default
-   * random (safe for several processes of a stage on one host).
+   * incarnation at once instead of waiting for that one's open transaction to time out. Default:
+   * `<host>-<slot>`, a slot claimed in the data dir (see app/instance-id.ts).
    */
   instanceId: string | undefined;
   /** Files or globs the shipper follows (`LOGFLOW_SHIP_PATHS`, comma-separated). Default `<dataDir>/logs/*.log`. */
