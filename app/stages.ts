@@ -111,6 +111,10 @@ const stages: Stage[] = [
         rate: ctx.config.generateRate,
         burstIntervalMs: 60_000,
         output: join(dir, 'app.log'),
+        // Rotate by rename like logrotate, so a long-running `npm start` does not fill the disk
+        // (and the shipper's rotation handling runs every day in the default setup).
+        rotateBytes: 64 * 1024 * 1024,
+        keepFiles: 2,
       });
       return { stop: async () => void (await generator.stop()) };
     },
