@@ -218,6 +218,7 @@ const stages: Stage[] = [
         transport: ctx.transport,
         view: ctx.metricsView,
         serde: ctx.serdes.metrics,
+        registry: ctx.registry,
       });
       await materialiser.start();
       return { stop: () => materialiser.stop() };
@@ -260,6 +261,7 @@ const stages: Stage[] = [
         transport: ctx.transport,
         serde: ctx.serdes.alerts,
         secret: await resolveWebhookSecret(db, ctx.config),
+        registry: ctx.registry,
       });
       await connector.start();
       return { stop: () => connector.stop() };

@@ -9,15 +9,22 @@
  * end) while normal consumption continues. With `watchIntervalMs` the materialiser checks the
  * view's marker key and rebuilds by itself when the marker is gone — also on the very first start.
  *
+ * Metrics (on `registry`, default prom-client's `register`): the sinks' families with
+ * sink="metrics-view" — `logflow_sink_records_total{result=written|skipped}` (windows written,
+ * rebuilds included; undecodable windows skipped) and `logflow_sink_bulk_duration_seconds` per
+ * view upsert — plus `logflow_sink_rebuilds_total{sink}` (rebuilds completed).
+ *
  * Lifecycle: `start()` connects and consumes; `stop()` disconnects (idempotent); the view is the
  * caller's to close.
  */
+import { Counter, type Registry, register } from 'prom-client';
 import type { LogFlowConfig } from '../../common/config.ts';
 import { describeError } from '../../common/errors.ts';
 import { createLogger } from '../../common/logger.ts';
 import type { MetricsView, MetricWindow } from '../../storage/metrics/types.ts';
 import type { Serde } from '../../topology/serde.ts';
 import type { Batch, Consumer, IncomingMessage, Transport } from '../../topology/transport/transport.ts';
+import { type SinkMetrics, sinkMetrics } from '../elasticsearch/sink-metrics.ts';
 
 /** Views that can tell whether they hold a materialisation (the Redis view). */
 export interface MarkedView extends MetricsView {
@@ -37,6 +44,23 @@ export interface RedisMaterialiserOptions {
   groupId?: string;
   /** Check the view's marker this often and rebuild when it is gone. 0 = never. Default 5000. */
   watchIntervalMs?: number;
+  /** Where the sink metrics (sink="metrics-view") go. Default prom-client's `register`. */
+  registry?: Registry;
+}
+
+const SINK = 'metrics-view';
+
+/** `logflow_sink_rebuilds_total`, get-or-create per registry like the other sink families. */
+function rebuildsCounter(registry: Registry): Counter<'sink'> {
+  return (
+    (registry.getSingleMetric('logflow_sink_rebuilds_total') as Counter<'sink'> | undefined) ??
+    new Counter({
+      name: 'logflow_sink_rebuilds_total',
+      help: 'Times a sink target was rebuilt from its topic after losing its data',
+      labelNames: ['sink'] as const,
+      registers: [registry],
+    })
+  );
 }
 
 export interface RedisMaterialiser {
@@ -61,9 +85,15 @@ class Materialiser implements RedisMaterialiser {
   private timer: NodeJS.Timeout | null = null;
   private rebuilding: Promise<number> | null = null;
   private stopped = false;
+  private readonly metrics: SinkMetrics;
+  private readonly rebuilds: Counter<'sink'>;
   written = 0;
 
-  constructor(private readonly options: RedisMaterialiserOptions & { topic: string }) {}
+  constructor(private readonly options: RedisMaterialiserOptions & { topic: string }) {
+    const registry = options.registry ?? register;
+    this.metrics = sinkMetrics(registry);
+    this.rebuilds = rebuildsCounter(registry);
+  }
 
   async start(): Promise<void> {
     const { transport, topic } = this.options;
@@ -109,7 +139,7 @@ class Materialiser implements RedisMaterialiser {
 
   private async onBatch(batch: Batch): Promise<void> {
     const windows = await this.decode(batch.topic, batch.messages);
-    await this.options.view.upsert(windows);
+    await this.upsert(windows);
     this.written += windows.length;
     const last = batch.messages[batch.messages.length - 1];
     await this.consumer?.commit([
@@ -126,15 +156,31 @@ class Materialiser implements RedisMaterialiser {
     for (let p = 0; p < partitions && !this.stopped; p++) {
       for await (const messages of transport.readPartition(topic, p, 0)) {
         const windows = await this.decode(topic, messages);
-        await view.upsert(windows);
+        await this.upsert(windows);
         count += windows.length;
         if (this.stopped) break;
       }
     }
     if (isMarked(view)) await view.markMaterialised();
     this.written += count;
+    this.rebuilds.inc({ sink: SINK });
     this.log.info({ topic, windows: count }, 'metrics view rebuilt');
     return count;
+  }
+
+  private async upsert(windows: MetricWindow[]): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.options.view.upsert(windows);
+    } catch (err) {
+      this.metrics.bulkDuration.observe(
+        { sink: SINK, outcome: 'failed' },
+        (performance.now() - started) / 1000,
+      );
+      throw err;
+    }
+    this.metrics.bulkDuration.observe({ sink: SINK, outcome: 'ok' }, (performance.now() - started) / 1000);
+    if (windows.length > 0) this.metrics.records.inc({ sink: SINK, result: 'written' }, windows.length);
   }
 
   private async decode(topic: string, messages: IncomingMessage[]): Promise<MetricWindow[]> {
@@ -144,6 +190,7 @@ class Materialiser implements RedisMaterialiser {
         out.push(await this.options.serde.deserialize(topic, m.value));
       } catch (err) {
         // A window that cannot be decoded can never be shown; skipping it keeps the view live.
+        this.metrics.records.inc({ sink: SINK, result: 'skipped' });
         this.log.error(
           { topic, partition: m.partition, offset: m.offset, err: describeError(err) },
           'undecodable metric window skipped',

@@ -4,6 +4,7 @@
  * succeeded or been given up on. The ledger is written after every outcome, so a receiver that
  * succeeded is never sent the event again — not by a retry, not after a restart.
  */
+import type { Registry } from 'prom-client';
 import { LogFlowError } from '../../common/errors.ts';
 import { createLogger } from '../../common/logger.ts';
 import { type AlertEvent, type AlertTargetRef, alertEventId } from '../../pipeline/alert/types.ts';
@@ -12,6 +13,7 @@ import { postJson } from './http-post.ts';
 import { jsonPayload, slackPayload } from './payload.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './signature.ts';
 import type { TargetGuard } from './ssrf-guard.ts';
+import { type WebhookMetrics, webhookMetrics } from './webhook-metrics.ts';
 
 export interface RetryPolicy {
   /** First retry delay. Default 1 s. */
@@ -51,6 +53,8 @@ export interface DispatcherOptions {
   defaultTargets?: AlertTargetRef[];
   onGiveUp?(report: GiveUpReport): void;
   now?: () => number;
+  /** Where `logflow_webhook_*` metrics go. Default prom-client's `register`. */
+  registry?: Registry;
 }
 
 export function backoffDelay(
@@ -64,6 +68,7 @@ export class WebhookDispatcher {
   private readonly retry: RetryPolicy;
   private readonly now: () => number;
   private readonly log = createLogger('webhook');
+  private readonly metrics: WebhookMetrics;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly wakers = new Set<() => void>();
   private stopped = false;
@@ -71,6 +76,7 @@ export class WebhookDispatcher {
   constructor(private readonly options: DispatcherOptions) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.now = options.now ?? Date.now;
+    this.metrics = webhookMetrics(options.registry);
   }
 
   /** Receivers of an event: its targets plus the defaults, each URL once. Silenced events have none. */
@@ -116,6 +122,7 @@ export class WebhookDispatcher {
     while (record.status === 'pending') {
       if (this.stopped) return false;
       const timestamp = Math.floor(this.now() / 1000);
+      const started = performance.now();
       const outcome = await postJson(
         target.url,
         body,
@@ -129,11 +136,16 @@ export class WebhookDispatcher {
         this.options.guard,
         this.retry.timeoutMs,
       );
+      this.metrics.deliverySeconds.observe(
+        { outcome: outcome.ok ? 'ok' : 'failed' },
+        (performance.now() - started) / 1000,
+      );
       const now = this.now();
       record = { ...record, attempts: record.attempts + 1, updated_at: now };
       if (outcome.ok) {
         record = { ...record, status: 'succeeded', last_error: null };
         ledger.put(record);
+        this.metrics.deliveries.inc({ result: 'delivered' });
         this.log.info({ eventId, url: target.url, attempts: record.attempts }, 'webhook delivered');
         return true;
       }
@@ -145,10 +157,10 @@ export class WebhookDispatcher {
           { eventId, url: target.url, attempts: record.attempts, error: outcome.error },
           'webhook given up',
         );
-        const code =
-          outcome.error.includes('LF_ERR_WEBHOOK_TARGET_FORBIDDEN') || outcome.error.includes(' refused: ')
-            ? 'LF_ERR_WEBHOOK_TARGET_FORBIDDEN'
-            : 'LF_ERR_WEBHOOK_DELIVERY';
+        const refused =
+          outcome.error.includes('LF_ERR_WEBHOOK_TARGET_FORBIDDEN') || outcome.error.includes(' refused: ');
+        this.metrics.deliveries.inc({ result: refused ? 'refused' : 'gave_up' });
+        const code = refused ? 'LF_ERR_WEBHOOK_TARGET_FORBIDDEN' : 'LF_ERR_WEBHOOK_DELIVERY';
         const error = new LogFlowError(
           code,
           `Gave up delivering ${eventId} to ${target.url} after ${record.attempts} attempt(s): ${outcome.error}`,
@@ -166,6 +178,7 @@ export class WebhookDispatcher {
       }
       record = { ...record, last_error: outcome.error };
       ledger.put(record);
+      this.metrics.deliveries.inc({ result: 'retried' });
       const delay = Math.min(backoffDelay(record.attempts, this.retry), Math.max(0, deadline - now));
       this.log.debug({ eventId, url: target.url, delay, error: outcome.error }, 'webhook retry scheduled');
       await this.sleep(delay);

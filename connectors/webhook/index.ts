@@ -20,3 +20,4 @@ export {
   type WebhookConnector,
   type WebhookConnectorOptions,
 } from './webhook-connector.ts';
+export { type WebhookDeliveryResult, type WebhookMetrics, webhookMetrics } from './webhook-metrics.ts';

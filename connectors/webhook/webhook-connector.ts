@@ -12,6 +12,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Registry } from 'prom-client';
 import type { LogFlowConfig } from '../../common/config.ts';
 import { describeError, LogFlowError } from '../../common/errors.ts';
 import { createLogger } from '../../common/logger.ts';
@@ -41,6 +42,8 @@ export interface WebhookConnectorOptions {
   /** Pause a partition above this many events in flight. Default 1000. */
   maxInFlightPerPartition?: number;
   onGiveUp?(report: GiveUpReport): void;
+  /** Where `logflow_webhook_*` metrics go (the app's registry). Default prom-client's `register`. */
+  registry?: Registry;
 }
 
 export interface WebhookConnector {
@@ -97,6 +100,7 @@ class KafkaWebhookConnector implements WebhookConnector {
       retry: options.retry,
       defaultTargets: options.defaultTargets,
       onGiveUp: options.onGiveUp,
+      registry: options.registry,
     });
   }
 

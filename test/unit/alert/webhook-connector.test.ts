@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../common/config.ts';
 import { MemoryDeliveryLedger } from '../../../connectors/webhook/delivery-ledger.ts';
@@ -63,8 +64,13 @@ async function setup() {
   return { transport, receiver, send };
 }
 
-function connector(transport: MemoryTransport, ledger: MemoryDeliveryLedger): WebhookConnector {
+function connector(
+  transport: MemoryTransport,
+  ledger: MemoryDeliveryLedger,
+  registry?: Registry,
+): WebhookConnector {
   const c = createWebhookConnector(config, {
+    registry,
     transport,
     serde,
     ledger,
@@ -84,9 +90,13 @@ describe('webhook connector (memory transport)', () => {
         targets: [{ url: receiver.url, format: 'json' }],
       })),
     );
-    const c = connector(transport, new MemoryDeliveryLedger());
+    const registry = new Registry();
+    const c = connector(transport, new MemoryDeliveryLedger(), registry);
     await c.start();
     await waitFor(() => receiver.accepted.length === 2);
+    // The connector hands its registry to the dispatcher: both deliveries are counted there.
+    const deliveries = await registry.getSingleMetric('logflow_webhook_deliveries_total')?.get();
+    expect(deliveries?.values).toEqual([{ labels: { result: 'delivered' }, value: 2 }]);
     expect(receiver.accepted.map((r) => JSON.parse(r.body).status)).toEqual(['firing', 'resolved']);
     await waitFor(
       async () => (await transport.committedOffsets('hooks', config.topics.alerts))[0]?.offset === 2,

@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryDeliveryLedger } from '../../../connectors/webhook/delivery-ledger.ts';
 import { backoffDelay, WebhookDispatcher } from '../../../connectors/webhook/dispatcher.ts';
@@ -9,6 +10,24 @@ import { T0 } from './fixtures.ts';
 import { TestReceiver } from './webhook-receiver.ts';
 
 const SECRET = 'test-secret';
+
+/** A series' value (0 when absent), read from the registry as /metrics would show it. */
+async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+  series = name, // e.g. `<histogram>_count`
+) {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  const hit = values.find(
+    (v) =>
+      ((v as { metricName?: string }).metricName ?? name) === series &&
+      Object.entries(labels).every(([k, x]) => v.labels[k] === x),
+  );
+  return hit?.value ?? 0;
+}
 
 function event(overrides: Partial<AlertEvent> = {}): AlertEvent {
   return {
@@ -46,8 +65,9 @@ async function receiver(): Promise<TestReceiver> {
   return r;
 }
 
-function dispatcher(ledger = new MemoryDeliveryLedger(), retry = {}): WebhookDispatcher {
+function dispatcher(ledger = new MemoryDeliveryLedger(), retry = {}, registry?: Registry): WebhookDispatcher {
   const d = new WebhookDispatcher({
+    registry,
     secret: SECRET,
     guard: new TargetGuard(['127.0.0.1']),
     ledger,
@@ -146,10 +166,13 @@ describe('SSRF guard', () => {
   it('refuses a loopback receiver without the allow-list, and never connects to it', async () => {
     const r = await receiver();
     const ledger = new MemoryDeliveryLedger();
-    const d = new WebhookDispatcher({ secret: SECRET, guard: new TargetGuard(), ledger });
+    const registry = new Registry();
+    const d = new WebhookDispatcher({ secret: SECRET, guard: new TargetGuard(), ledger, registry });
     dispatchers.push(d);
     expect(await d.dispatch(event({ targets: [{ url: r.url, format: 'json' }] }))).toBe(true);
     expect(r.requests).toHaveLength(0);
+    expect(await metricValue(registry, 'logflow_webhook_deliveries_total', { result: 'refused' })).toBe(1);
+    expect(await metricValue(registry, 'logflow_webhook_deliveries_total', { result: 'gave_up' })).toBe(0);
     expect(ledger.all()).toMatchObject([{ status: 'gave_up', attempts: 1 }]);
     expect(ledger.all()[0].last_error).toMatch(/LF_ERR|refused/);
   });
@@ -203,7 +226,8 @@ describe('webhook dispatcher', () => {
     const flaky = await receiver();
     flaky.respond = ({ attempt }) => (attempt <= 3 ? 503 : 200);
     const ledger = new MemoryDeliveryLedger();
-    const done = await dispatcher(ledger).dispatch(
+    const registry = new Registry();
+    const done = await dispatcher(ledger, {}, registry).dispatch(
       event({
         targets: [
           { url: good.url, format: 'json' },
@@ -215,6 +239,12 @@ describe('webhook dispatcher', () => {
     expect(good.requests).toHaveLength(1);
     expect(flaky.requests.map((q) => q.status)).toEqual([503, 503, 503, 200]);
     expect(flaky.requests.map((q) => q.headers['x-logflow-attempt'])).toEqual(['1', '2', '3', '4']);
+    const deliveries = 'logflow_webhook_deliveries_total';
+    expect(await metricValue(registry, deliveries, { result: 'delivered' })).toBe(2);
+    expect(await metricValue(registry, deliveries, { result: 'retried' })).toBe(3);
+    const seconds = 'logflow_webhook_delivery_seconds';
+    expect(await metricValue(registry, seconds, { outcome: 'ok' }, `${seconds}_count`)).toBe(2);
+    expect(await metricValue(registry, seconds, { outcome: 'failed' }, `${seconds}_count`)).toBe(3);
     // the same event again (a redelivered record): nobody gets it twice
     await dispatcher(ledger).dispatch(
       event({
@@ -236,11 +266,13 @@ describe('webhook dispatcher', () => {
     const ledger = new MemoryDeliveryLedger();
     const reports: string[] = [];
     const codes: string[] = [];
+    const registry = new Registry();
     const d = new WebhookDispatcher({
       secret: SECRET,
       guard: new TargetGuard(['127.0.0.1']),
       ledger,
       retry: { baseDelayMs: 5, maxDelayMs: 10, giveUpAfterMs: 100, timeoutMs: 2000 },
+      registry,
       onGiveUp: (r) => {
         reports.push(r.url);
         codes.push(r.error.code);
@@ -260,6 +292,10 @@ describe('webhook dispatcher', () => {
     expect(reports.sort()).toEqual([down.url, rejecting.url].sort());
     expect(codes).toEqual(['LF_ERR_WEBHOOK_DELIVERY', 'LF_ERR_WEBHOOK_DELIVERY']);
     expect(ledger.all().map((r) => r.status)).toEqual(['gave_up', 'gave_up']);
+    const deliveries = 'logflow_webhook_deliveries_total';
+    expect(await metricValue(registry, deliveries, { result: 'gave_up' })).toBe(2);
+    expect(await metricValue(registry, deliveries, { result: 'retried' })).toBe(down.requests.length - 1);
+    expect(await metricValue(registry, deliveries, { result: 'delivered' })).toBe(0);
   });
 
   it('sends nothing for silenced events and each URL once with default targets', async () => {

@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../common/config.ts';
 import { createRedisMaterialiser, type RedisMaterialiser } from '../../../connectors/redis/materialiser.ts';
@@ -12,6 +13,12 @@ const config = loadConfig({});
 const serde = Serdes.Json<MetricWindow>();
 const NOW = Date.now();
 const started: RedisMaterialiser[] = [];
+/** Series of one metric family as /metrics would show them (label sets and values). */
+async function series(registry: Registry, name: string) {
+  const metric = registry.getSingleMetric(name);
+  return metric ? (await metric.get()).values.map((v) => ({ labels: v.labels, value: v.value })) : [];
+}
+
 afterEach(async () => {
   for (const m of started.splice(0)) await m.stop();
 });
@@ -40,7 +47,8 @@ describe('metrics materialiser (memory transport)', () => {
       w('payment-service', start, { ERROR: 3 }),
       w('auth-service', start, { INFO: 2 }),
     ]);
-    const m = createRedisMaterialiser(config, { transport, view, serde, groupId: 'mat-test' });
+    const registry = new Registry();
+    const m = createRedisMaterialiser(config, { transport, view, serde, groupId: 'mat-test', registry });
     started.push(m);
     await m.start();
     await waitFor(async () => (await view.byService(start, start + MINUTE_MS))['auth-service']?.total === 2);
@@ -52,6 +60,10 @@ describe('metrics materialiser (memory transport)', () => {
       const committed = await transport.committedOffsets('mat-test', config.topics.metrics);
       return committed.reduce((n, c) => n + Math.max(0, c.offset), 0) === 3;
     });
+    expect(await series(registry, 'logflow_sink_records_total')).toEqual([
+      { labels: { sink: 'metrics-view', result: 'written' }, value: 3 },
+    ]);
+    expect(await series(registry, 'logflow_sink_rebuilds_total')).toEqual([]);
     await transport.close();
   });
 
@@ -61,17 +73,29 @@ describe('metrics materialiser (memory transport)', () => {
     const view = new MemoryMetricsView();
     const start = NOW - 5 * MINUTE_MS - (NOW % MINUTE_MS);
     await produce(transport, [w('a', start, { INFO: 4 }), w('b', start + MINUTE_MS, { WARN: 1 })]);
-    const m = createRedisMaterialiser(config, { transport, view, serde, groupId: 'mat-rebuild' });
+    const registry = new Registry();
+    const m = createRedisMaterialiser(config, { transport, view, serde, groupId: 'mat-rebuild', registry });
     started.push(m);
     await m.start();
     await waitFor(async () => (await view.services()).length === 2);
+    await waitFor(async () => (await series(registry, 'logflow_sink_records_total'))[0]?.value === 2);
     await view.clear(); // "Redis flushed"
     expect(await view.services()).toEqual([]);
     expect(await m.rebuild()).toBe(2);
-    expect(await view.byService(start, start + 2 * MINUTE_MS)).toEqual({
-      a: { total: 4, counts: { INFO: 4 } },
-      b: { total: 1, counts: { WARN: 1 } },
-    });
+    expect(await series(registry, 'logflow_sink_rebuilds_total')).toEqual([
+      { labels: { sink: 'metrics-view' }, value: 1 },
+    ]);
+    expect(await series(registry, 'logflow_sink_records_total')).toEqual([
+      { labels: { sink: 'metrics-view', result: 'written' }, value: 4 },
+    ]);
+    // Every upsert (consumption and rebuild) is timed on the sinks' bulk histogram, all ok here.
+    const upserts =
+      (await registry.getSingleMetric('logflow_sink_bulk_duration_seconds')?.get())?.values ?? [];
+    const counts = upserts.filter(
+      (v) => (v as { metricName?: string }).metricName === 'logflow_sink_bulk_duration_seconds_count',
+    );
+    expect(counts.map((v) => v.labels)).toEqual([{ sink: 'metrics-view', outcome: 'ok' }]);
+    expect(counts[0].value).toBeGreaterThan(0);
     await transport.close();
   });
 });
