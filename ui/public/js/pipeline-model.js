@@ -11,6 +11,10 @@ const IN = 'logflow_stage_records_in_total';
 const OUT = 'logflow_stage_records_out_total';
 const ERRORS = 'logflow_stage_errors_total';
 const LAG = 'logflow_consumer_lag';
+const SINK = 'logflow_sink_records_total';
+const WEBHOOK = 'logflow_webhook_deliveries_total';
+// The materialiser reports in the sinks' family as sink="metrics-view"; every other sink indexes.
+const INDEX_SINK = (s) => s !== 'metrics-view';
 
 const stage = (names) => ({ name: IN, match: { stage: names } });
 const stageOut = (names) => ({ name: OUT, match: { stage: names } });
@@ -62,11 +66,11 @@ export const PIPELINE_STAGES = [
     in: [stage(['index', 'search-store-sink', 'elasticsearch-sink'])],
     out: [
       stageOut(['index', 'search-store-sink', 'elasticsearch-sink']),
-      { name: 'logflow_sink_records_total', match: { result: 'written' } },
+      { name: SINK, match: { sink: INDEX_SINK, result: 'written' } },
     ],
     errors: [
       { name: ERRORS, match: { stage: ['index', 'search-store-sink', 'elasticsearch-sink'] } },
-      { name: 'logflow_sink_records_total', match: { result: 'dead_lettered' } },
+      { name: SINK, match: { sink: INDEX_SINK, result: 'dead_lettered' } },
     ],
     lag: [{ name: LAG, match: { group: groupLike('index', 'search-store', 'elasticsearch') } }],
   },
@@ -86,8 +90,14 @@ export const PIPELINE_STAGES = [
     from: 'logs-metrics',
     to: 'metrics view',
     in: [stage(['materialise', 'materialiser'])],
-    out: [stageOut(['materialise', 'materialiser'])],
-    errors: [{ name: ERRORS, match: { stage: ['materialise', 'materialiser'] } }],
+    out: [
+      stageOut(['materialise', 'materialiser']),
+      { name: SINK, match: { sink: 'metrics-view', result: 'written' } },
+    ],
+    errors: [
+      { name: ERRORS, match: { stage: ['materialise', 'materialiser'] } },
+      { name: SINK, match: { sink: 'metrics-view', result: 'skipped' } },
+    ],
     lag: [{ name: LAG, match: { group: groupLike('materialis') } }],
   },
   {
@@ -106,8 +116,11 @@ export const PIPELINE_STAGES = [
     from: 'alerts',
     to: 'receivers',
     in: [stage(['webhook', 'webhooks'])],
-    out: [stageOut(['webhook', 'webhooks'])],
-    errors: [{ name: ERRORS, match: { stage: ['webhook', 'webhooks'] } }],
+    out: [stageOut(['webhook', 'webhooks']), { name: WEBHOOK, match: { result: 'delivered' } }],
+    errors: [
+      { name: ERRORS, match: { stage: ['webhook', 'webhooks'] } },
+      { name: WEBHOOK, match: { result: ['gave_up', 'refused'] } },
+    ],
     lag: [{ name: LAG, match: { group: groupLike('webhook') } }],
   },
 ];
