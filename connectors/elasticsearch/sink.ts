@@ -598,6 +598,8 @@ export class ElasticsearchSink {
       this.log.info('Elasticsearch is accepting writes again; resuming');
       if (this.buffer.length < this.maxBuffered) this.resumeAll();
     } else {
+      // The cluster may come back empty (a rebuilt node): put the template again before writing.
+      this.templateReady = false;
       this.pauseAll();
     }
   }

@@ -86,8 +86,10 @@ class FakeElasticsearch implements BulkApi {
     return { items };
   }
 
+  templatePuts = 0;
   async putTemplate() {
     if (this.behaviour === 'down') throw new Error('connect ECONNREFUSED');
+    this.templatePuts++;
   }
 
   async deleteIndicesOlderThan(cutoffMs: number) {
@@ -250,6 +252,14 @@ describe('ElasticsearchSink', () => {
     await waitFor(() => committedTotal().then((n) => n === 300), { timeoutMs: 15_000, what: 'caught up' });
     expect(es.docs.size).toBe(300);
     expect(sink!.getStats()).toMatchObject({ targetUp: true, paused: false, written: 300 });
+    // After an outage the template is put again: the cluster may have come back without it.
+    const puts = es.templatePuts;
+    es.behaviour = 'down';
+    await produce([makeLog(1000)]);
+    await waitFor(() => !sink!.getStats().targetUp, { what: 'down again' });
+    es.behaviour = 'ok';
+    await waitFor(() => es.docs.has('log-1000'), { what: 'written after the second outage' });
+    expect(es.templatePuts).toBe(puts + 1);
   });
 
   it('on stop during an outage commits nothing unwritten, and a new sink delivers it', async () => {
