@@ -202,8 +202,23 @@ export class KafkaProducer implements Producer {
     return this.connected;
   }
 
-  async send(messages: OutgoingMessage[]): Promise<RecordAck[]> {
-    if (messages.length === 0) return [];
+  /** The previous send, settled or not: sends run one after the other (see `send`). */
+  private previousSend: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Kafka promises one producer's records stay in order per partition. Concurrent kafkajs
+   * `sendBatch` calls do not keep that promise (their async steps can let a later call reach the
+   * broker first — seen as a state-store changelog whose last two updates landed swapped, so a
+   * restore went back one batch). So each send starts once the previous one is acknowledged.
+   */
+  send(messages: OutgoingMessage[]): Promise<RecordAck[]> {
+    if (messages.length === 0) return Promise.resolve([]);
+    const run = this.previousSend.then(() => this.sendInOrder(messages));
+    this.previousSend = run.catch(() => {});
+    return run;
+  }
+
+  private async sendInOrder(messages: OutgoingMessage[]): Promise<RecordAck[]> {
     await this.connect();
     const chunks = chunkBySize(messages);
     if (chunks.length === 1) return this.sendChunk(messages);
