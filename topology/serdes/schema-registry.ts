@@ -9,7 +9,7 @@
  * without a rule, and the client library then refuses to register.
  */
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import type { Type } from 'avsc';
+import avro, { type Type } from 'avsc';
 import { LogFlowError } from '../../common/errors.ts';
 import { createLogger } from '../../common/logger.ts';
 
@@ -96,16 +96,39 @@ export class SchemaRegistryClient {
   typeById(id: number): Promise<Type> {
     let pending = this.byId.get(id);
     if (!pending) {
-      pending = this.registry.getSchema(id).then(
-        (schema) => schema as unknown as Type,
-        (err) => {
-          this.byId.delete(id);
-          throw registryError('lookup of schema id', String(id), err);
-        },
-      );
+      pending = this.fetchTypeById(id).catch((err) => {
+        this.byId.delete(id);
+        throw registryError('lookup of schema id', String(id), err);
+      });
       this.byId.set(id, pending);
     }
     return pending;
+  }
+
+  /**
+   * GET /schemas/ids/{id} with a timeout and a few retries. A plain request rather than the client
+   * library's lookup: once, in CI, that lookup never settled although the registry had answered 200,
+   * and a consumer must not wait for ever on one schema.
+   */
+  private async fetchTypeById(id: number): Promise<Type> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await fetch(`${this.url}/schemas/ids/${id}`, { signal: AbortSignal.timeout(10_000) });
+        if (!res.ok) {
+          const body = await res.text().catch(() => '');
+          throw Object.assign(new Error(`HTTP ${res.status} ${body.slice(0, 200)}`), { status: res.status });
+        }
+        const body = (await res.json()) as { schema: string; schemaType?: string };
+        if (body.schemaType && body.schemaType !== 'AVRO') {
+          throw Object.assign(new Error(`schema ${id} is ${body.schemaType}, not AVRO`), { status: 422 });
+        }
+        return avro.Type.forSchema(JSON.parse(body.schema));
+      } catch (err) {
+        const status = (err as { status?: number }).status;
+        if ((status !== undefined && status < 500) || attempt >= 3) throw err;
+        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      }
+    }
   }
 
   /** Sets the subject's compatibility level. Returns false when the registry does not know the subject yet. */
