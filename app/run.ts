@@ -78,8 +78,8 @@ export async function startApp(config: LogFlowConfig, options: AppOptions): Prom
       await ensureAdmin(db, config, (message) => console.log(message));
       const cache = await createSearchCache(config);
       closers.push(cache.close);
-      // The embedded indexer publishes to the tail itself; elsewhere the API follows logs-parsed.
-      if (!options.stages.some((s) => s.name === 'index') || config.mode === 'kafka') {
+      // The index stage feeds the tail when it runs here; an API process without it follows logs-parsed.
+      if (!options.stages.some((s) => s.name === 'index')) {
         const feed = await startTailFeed(ctx.transport, config.topics.parsed, ctx.serdes.parsed, tail);
         closers.unshift(feed.stop);
       }

@@ -26,6 +26,7 @@ import { alertStreamsConfig, alertTopicSpecs, buildAlertTopology } from '../pipe
 import { triggeredAlertsSink } from '../pipeline/alert/history-recorder.ts';
 import { startGenerator } from '../pipeline/generator/index.ts';
 import { buildParseTopology, parseStreamsConfig, parseTopicSpecs } from '../pipeline/parse/parse-topology.ts';
+import type { ParsedLog } from '../storage/logs/types.ts';
 import { LogFlowStreams, type Topology } from '../topology/index.ts';
 import type { TopicSpec } from '../topology/transport/transport.ts';
 import type { AppContext } from './context.ts';
@@ -159,6 +160,11 @@ const stages: Stage[] = [
     description: 'logs-parsed → the search store (Elasticsearch bulk sink, or SQLite in the embedded mode)',
     async start(ctx, shared) {
       const { config } = ctx;
+      // Whichever sink indexes also feeds the live tail, so a process running this stage needs no
+      // second consumer of logs-parsed for it (and the tail shows what is searchable).
+      const publishToTail = (logs: ParsedLog[]) => {
+        for (const log of logs) shared.tail.publish(log);
+      };
       if (config.mode === 'kafka') {
         const sink = createElasticsearchSink({
           transport: ctx.transport,
@@ -168,6 +174,7 @@ const stages: Stage[] = [
           deadLetterTopic: config.topics.deadLetter,
           retentionDays: config.retentionDays,
           registry: ctx.registry,
+          onWritten: publishToTail,
         });
         await sink.start();
         return { stop: () => sink.stop() };
@@ -178,9 +185,7 @@ const stages: Stage[] = [
         serde: ctx.serdes.parsed,
         topic: config.topics.parsed,
         registry: ctx.registry,
-        onIndexed: (logs) => {
-          for (const log of logs) shared.tail.publish(log);
-        },
+        onIndexed: publishToTail,
       });
       await sink.start();
       const dayMs = 86_400_000;
