@@ -4,7 +4,12 @@
  * client through `clientBulkApi`).
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
-import { type IndexTemplateOptions, putLogIndexTemplate } from './index-template.ts';
+import {
+  addTemplateFieldsToIndices,
+  type IndexTemplateOptions,
+  type MappingUpdate,
+  putLogIndexTemplate,
+} from './index-template.ts';
 import { deleteIndicesOlderThan } from './retention.ts';
 
 export interface BulkResult {
@@ -14,7 +19,11 @@ export interface BulkResult {
 export interface BulkApi {
   /** Sends NDJSON lines (action, source, action, source …). Throws when the request itself fails. */
   bulk(lines: string[]): Promise<BulkResult>;
-  putTemplate(): Promise<void>;
+  /**
+   * Puts the index template, then adds its new fields to the daily indices that exist already
+   * (what it changed is returned for the log). Throws when Elasticsearch cannot be reached.
+   */
+  putTemplate(): Promise<MappingUpdate | undefined>;
   /** Deletes daily indices wholly older than the cutoff; returns their names. */
   deleteIndicesOlderThan(cutoffMs: number): Promise<string[]>;
 }
@@ -29,7 +38,10 @@ export function clientBulkApi(
       const response = await client.bulk({ operations: lines });
       return { items: response.items.map((entry) => Object.values(entry)[0]!) };
     },
-    putTemplate: () => putLogIndexTemplate(client, indexPrefix, template),
+    async putTemplate() {
+      await putLogIndexTemplate(client, indexPrefix, template);
+      return addTemplateFieldsToIndices(client, indexPrefix);
+    },
     deleteIndicesOlderThan: (cutoffMs) => deleteIndicesOlderThan(client, indexPrefix, cutoffMs),
   };
 }

@@ -18,6 +18,7 @@
  *   never silently mapped.
  */
 import type { Client } from '@elastic/elasticsearch';
+import { dailyIndexDay } from './log-document.ts';
 
 export interface IndexTemplateOptions {
   /** Default `1s`; bulk loads may use `30s` or `-1`. */
@@ -99,6 +100,73 @@ export async function putLogIndexTemplate(
   options: IndexTemplateOptions = {},
 ): Promise<void> {
   await client.indices.putIndexTemplate(logIndexTemplate(prefix, options));
+}
+
+/** A mapping's `properties` (field name → definition, objects with their own `properties`). */
+type Properties = Record<string, { properties?: Properties } & Record<string, unknown>>;
+
+/**
+ * The template's fields an index does not map yet (recursively into object fields), or undefined
+ * when it maps them all. Fields it maps already are left out even where their parameters differ:
+ * Elasticsearch refuses most parameter changes on a live index, and the old ones keep working.
+ */
+export function missingProperties(
+  wanted: Properties,
+  present: Properties | undefined,
+): Properties | undefined {
+  let missing: Properties | undefined;
+  for (const [name, def] of Object.entries(wanted)) {
+    const have = present?.[name];
+    if (have === undefined) {
+      missing ??= {};
+      missing[name] = def;
+    } else if (def.properties && have.properties) {
+      const inner = missingProperties(def.properties, have.properties);
+      if (inner) {
+        missing ??= {};
+        missing[name] = { properties: inner };
+      }
+    }
+  }
+  return missing;
+}
+
+export interface MappingUpdate {
+  /** Daily indices that got new fields. */
+  updated: string[];
+  /** Daily indices Elasticsearch refused to update, with its reason. */
+  failed: { index: string; reason: string }[];
+}
+
+/**
+ * Adds the template's new fields to the daily indices that exist already (PUT _mapping), so an
+ * index created under an older template — `dynamic: strict` — accepts documents carrying a field
+ * added since, instead of rejecting every one of them to the dead-letter topic until the next day's
+ * index. Only fields an index lacks are sent; a refusal of one index does not stop the others.
+ * Throws only when the indices cannot be listed (Elasticsearch unreachable).
+ */
+export async function addTemplateFieldsToIndices(client: Client, prefix: string): Promise<MappingUpdate> {
+  const wanted = logIndexTemplate(prefix).template.mappings.properties as unknown as Properties;
+  const mappings = await client.indices.getMapping({
+    index: `${prefix}-*`,
+    expand_wildcards: 'open',
+    allow_no_indices: true,
+    ignore_unavailable: true,
+  });
+  const result: MappingUpdate = { updated: [], failed: [] };
+  for (const [index, { mappings: current }] of Object.entries(mappings)) {
+    // `<prefix>-*` also matches other families' indices (`logs-*` matches data streams' backing indices).
+    if (dailyIndexDay(prefix, index) === undefined) continue;
+    const missing = missingProperties(wanted, current?.properties as Properties | undefined);
+    if (!missing) continue;
+    try {
+      await client.indices.putMapping({ index, properties: missing as never });
+      result.updated.push(index);
+    } catch (err) {
+      result.failed.push({ index, reason: (err as Error).message });
+    }
+  }
+  return result;
 }
 
 export async function deleteLogIndexTemplate(client: Client, prefix: string): Promise<void> {

@@ -452,8 +452,12 @@ export class ElasticsearchSink {
       const started = performance.now();
       try {
         if (!this.templateReady) {
-          await this.api.putTemplate();
+          const update = await this.api.putTemplate();
           this.templateReady = true;
+          if (update?.updated.length) this.log.info({ indices: update.updated }, 'added new template fields');
+          for (const f of update?.failed ?? []) {
+            this.log.warn(f, 'could not add new template fields to an existing index');
+          }
         }
         const lines: string[] = [];
         for (const e of pending) lines.push(e.action!, e.source!);

@@ -90,6 +90,7 @@ class FakeElasticsearch implements BulkApi {
   async putTemplate() {
     if (this.behaviour === 'down') throw new Error('connect ECONNREFUSED');
     this.templatePuts++;
+    return undefined;
   }
 
   async deleteIndicesOlderThan(cutoffMs: number) {
