@@ -46,8 +46,20 @@ interface StageProcess {
   final: Promise<Record<string, unknown>>;
 }
 
+/**
+ * `LOGFLOW_BENCH_CPU_PROF=<dir>` writes a V8 CPU profile of each stage process into <dir>
+ * (`<dir>/<role>/CPU.….cpuprofile`, the largest is the main thread; open it in Chrome DevTools or
+ * summarise it with bench/ingest-profile.ts).
+ */
+function profileFlags(role: string): string[] {
+  const dir = process.env.LOGFLOW_BENCH_CPU_PROF;
+  // One directory per stage: tsx's loader thread writes a profile of its own beside the main one.
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, role)}`] : [];
+}
+
 function startStage(role: string, args: StageArgs): Promise<StageProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', STAGE_SCRIPT, role, JSON.stringify(args)], {
+  const nodeArgs = [...profileFlags(role), '--import', 'tsx', STAGE_SCRIPT, role, JSON.stringify(args)];
+  const child = spawn(process.execPath, nodeArgs, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
   });
