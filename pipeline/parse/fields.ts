@@ -11,7 +11,10 @@ const MAX_VALUE = 1024;
 export function extractKeyValues(text: string, into: Record<string, string>): void {
   const scanned = text.length > MAX_SCAN ? text.slice(0, MAX_SCAN) : text;
   let pairs = 0;
-  for (const m of scanned.matchAll(KV)) {
+  // exec with lastIndex on the one module-level regex: matchAll clones the regex and allocates an
+  // iterator per call. Synchronous, so no other caller can see lastIndex midway.
+  KV.lastIndex = 0;
+  for (let m = KV.exec(scanned); m !== null; m = KV.exec(scanned)) {
     if (++pairs > MAX_PAIRS) break;
     let value = m[2];
     if (value.startsWith('"')) {
@@ -23,6 +26,7 @@ export function extractKeyValues(text: string, into: Record<string, string>): vo
     }
     into[m[1]] = value.length > MAX_VALUE ? value.slice(0, MAX_VALUE) : value;
   }
+  KV.lastIndex = 0;
 }
 
 /** Adds `error_code` from the text when there is none yet. */

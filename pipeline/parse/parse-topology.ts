@@ -68,9 +68,14 @@ export function parseStreamsConfig(config: LogFlowConfig): {
   applicationId: string;
   deserializationErrorHandler: DeserializationErrorHandler;
   processingErrorHandler: ProcessingErrorHandler;
+  maxBatchSize: number;
 } {
   return {
     applicationId: 'logflow-parse',
+    // One kafkajs fetch of a partition holds ~7,000 raw records (1 MiB): handing it over in
+    // 1,000-record slices (the runtime's default) cost a produce request and a pass through the
+    // runtime per slice, and the producer sends one request at a time.
+    maxBatchSize: 5_000,
     deserializationErrorHandler: ErrorHandlers.deadLetter(config.topics.deadLetter),
     // parseRawLog is total; should a bug throw anyway, the record is kept in the DLQ, not lost.
     processingErrorHandler: ErrorHandlers.deadLetter(config.topics.deadLetter),

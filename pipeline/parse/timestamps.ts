@@ -6,7 +6,22 @@
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
+/** The last string parsed and its result: consecutive logs mostly share their second. */
+let lastText: string | undefined;
+let lastParsed: number | undefined;
+
 export function parseTimestamp(value: unknown): number | undefined {
+  if (typeof value === 'string') {
+    if (value === lastText) return lastParsed;
+    const parsed = parseTimestampUncached(value);
+    lastText = value;
+    lastParsed = parsed;
+    return parsed;
+  }
+  return parseTimestampUncached(value);
+}
+
+function parseTimestampUncached(value: unknown): number | undefined {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value <= 0) return undefined;
     // Below 1e11 it is seconds (1e11 s is the year 5138; 1e11 ms is 1973).

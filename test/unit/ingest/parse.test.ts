@@ -172,6 +172,11 @@ describe('ids', () => {
     // shipper time does not matter when file identity is known (a re-send is read later)
     expect(logIdOf(raw('line', { offset: 10, shipper_timestamp: 1 }))).toBe(logIdOf(a));
   });
+  it('stay the ids earlier versions gave (replays after an upgrade must not duplicate)', () => {
+    // Pinned from the streaming sha1 (update(head), update(text)) the first version used.
+    expect(logIdOf(raw('line é', { offset: 10 }))).toBe('53d96dd3639052ae6e5c00e71d3fe2d5');
+    expect(logIdOf(raw('line', { file_id: null, offset: null }))).toBe('7a7ab882cf50b09e2a3c5eeed1402b95');
+  });
   it('fall back to source, path and time without file identity', () => {
     const b = raw('line', { file_id: null, offset: null });
     expect(logIdOf(b)).toBe(logIdOf(structuredClone(b)));
