@@ -35,7 +35,9 @@ export function clientBulkApi(
 ): BulkApi {
   return {
     async bulk(lines) {
-      const response = await client.bulk({ operations: lines });
+      // Only what itemOutcome reads: a full answer is ~220 bytes per item for Elasticsearch to
+      // write and for us to parse (~5 % of the sink's CPU at 5,000-record bulks).
+      const response = await client.bulk({ operations: lines, filter_path: 'items.*.status,items.*.error' });
       return { items: response.items.map((entry) => Object.values(entry)[0]!) };
     },
     async putTemplate() {

@@ -30,7 +30,10 @@ export interface EsLogSource {
 /** Why a log cannot be written to any index, or undefined when it can. */
 export function unindexableReason(log: ParsedLog): string | undefined {
   if (typeof log.id !== 'string' || log.id.length === 0) return 'empty id';
-  if (Buffer.byteLength(log.id) > MAX_ID_BYTES) return `id longer than ${MAX_ID_BYTES} bytes`;
+  // At most 3 UTF-8 bytes per UTF-16 unit: short ids (all of ours) skip the byte count.
+  if (log.id.length * 3 > MAX_ID_BYTES && Buffer.byteLength(log.id) > MAX_ID_BYTES) {
+    return `id longer than ${MAX_ID_BYTES} bytes`;
+  }
   if (!Number.isFinite(log.timestamp) || log.timestamp < 0 || log.timestamp > MAX_TIMESTAMP) {
     return `timestamp ${log.timestamp} is outside years 1970-9999`;
   }
@@ -43,6 +46,25 @@ export function dailyIndexName(prefix: string, timestamp: number): string {
   const mm = String(d.getUTCMonth() + 1).padStart(2, '0');
   const dd = String(d.getUTCDate()).padStart(2, '0');
   return `${prefix}-${d.getUTCFullYear()}.${mm}.${dd}`;
+}
+
+/**
+ * The bulk action line of a log (`{"create":{"_index":…,"_id":…}}`), built as a string: the index
+ * name is made once per UTC day instead of once per log (a sink sees long runs of the same day).
+ */
+export class BulkActionLines {
+  private dayStart = Number.NaN;
+  private quotedIndex = '';
+
+  constructor(private readonly prefix: string) {}
+
+  createLine(id: string, timestamp: number): string {
+    if (!(timestamp >= this.dayStart && timestamp < this.dayStart + DAY_MS)) {
+      this.dayStart = timestamp - (((timestamp % DAY_MS) + DAY_MS) % DAY_MS);
+      this.quotedIndex = JSON.stringify(dailyIndexName(this.prefix, timestamp));
+    }
+    return `{"create":{"_index":${this.quotedIndex},"_id":${JSON.stringify(id)}}}`;
+  }
 }
 
 /** Start of the UTC day a daily index holds, or undefined when the name is not one of ours. */

@@ -37,7 +37,7 @@ import type {
 import { type BulkApi, clientBulkApi } from './bulk-api.ts';
 import { itemOutcome } from './bulk-outcome.ts';
 import type { IndexTemplateOptions } from './index-template.ts';
-import { dailyIndexName, toEsSource, unindexableReason } from './log-document.ts';
+import { BulkActionLines, toEsSource, unindexableReason } from './log-document.ts';
 import { type SinkMetrics, sinkMetrics } from './sink-metrics.ts';
 
 /**
@@ -140,6 +140,7 @@ export class ElasticsearchSink {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly metrics: SinkMetrics;
+  private readonly actions: BulkActionLines;
 
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
@@ -184,6 +185,7 @@ export class ElasticsearchSink {
         : new EsClient({ node: options.node!, requestTimeout: 60_000, maxRetries: 0 });
       this.api = clientBulkApi(options.client ?? this.ownedClient!, prefix, options.template);
     }
+    this.actions = new BulkActionLines(prefix);
     this.name = options.name ?? 'elasticsearch';
     this.topic = options.topic ?? 'logs-parsed';
     this.deadLetterTopic = options.deadLetterTopic ?? 'logs-dlq';
@@ -293,7 +295,9 @@ export class ElasticsearchSink {
     const tp = { topic: batch.topic, partition: batch.partition };
     this.owned.set(tpKey(tp), tp);
     for (const message of batch.messages) {
-      const entry = await this.entryOf(message);
+      let entry = this.entryOf(message);
+      // Only a record whose writer schema is not known yet (or a registry outage) waits here.
+      if (entry instanceof Promise) entry = await entry;
       if (this.stopping) return;
       this.buffer.push(entry);
       this.bufferedBytes += entry.bytes;
@@ -331,7 +335,23 @@ export class ElasticsearchSink {
     this.metrics.buffered.set({ sink: this.name }, this.buffer.length);
   }
 
-  private async entryOf(message: IncomingMessage): Promise<Entry> {
+  /**
+   * The entry of one record, synchronously when its value decodes synchronously (the usual case:
+   * a promise per record cost ~5 % of the sink's CPU); anything else takes `entryOfAsync`.
+   */
+  private entryOf(message: IncomingMessage): Entry | Promise<Entry> {
+    if (message.value === null) return { message, bytes: 0 };
+    let decoded: ParsedLog | Promise<ParsedLog>;
+    try {
+      decoded = this.opts.serde.deserialize(message.topic, message.value);
+    } catch {
+      return this.entryOfAsync(message); // decides between waiting for the registry and rejecting
+    }
+    if (decoded instanceof Promise) return this.entryOfAsync(message);
+    return this.writableEntry(message, decoded);
+  }
+
+  private async entryOfAsync(message: IncomingMessage): Promise<Entry> {
     const size = message.value?.length ?? 0;
     if (message.value === null) return { message, bytes: 0 };
     let log: ParsedLog;
@@ -352,10 +372,16 @@ export class ElasticsearchSink {
         };
       }
     }
+    return this.writableEntry(message, log);
+  }
+
+  private writableEntry(message: IncomingMessage, log: ParsedLog): Entry {
     const bad = unindexableReason(log);
-    if (bad) return { message, bytes: size, rejection: { code: 'LF_ERR_SINK_REJECTED', reason: bad } };
-    const prefix = this.opts.indexPrefix ?? 'logs';
-    const action = JSON.stringify({ create: { _index: dailyIndexName(prefix, log.timestamp), _id: log.id } });
+    if (bad) {
+      const bytes = message.value?.length ?? 0;
+      return { message, bytes, rejection: { code: 'LF_ERR_SINK_REJECTED', reason: bad } };
+    }
+    const action = this.actions.createLine(log.id, log.timestamp);
     const source = JSON.stringify(toEsSource(log));
     return { message, bytes: action.length + source.length + 2, action, source, log };
   }
