@@ -3,6 +3,8 @@
  * at INFO/ERROR; they go out one level lower so a healthy pipeline's logs stay quiet, and the
  * kafkajs level follows LOG_LEVEL (default warn).
  */
+// First: kafkajs must bind the linear per-partition grouping (see the module).
+import './kafkajs-linear-grouping.ts';
 import { logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
 import { createLogger } from '../../common/logger.ts';
 

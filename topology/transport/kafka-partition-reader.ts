@@ -13,6 +13,8 @@
  *
  * An empty range (the usual case on a fresh start) returns without joining anything.
  */
+// First: kafkajs must bind the linear per-partition grouping (see the module).
+import './kafkajs-linear-grouping.ts';
 import { randomBytes } from 'node:crypto';
 import { type Admin, AssignerProtocol, type Kafka, type PartitionAssigner } from 'kafkajs';
 import { createLogger } from '../../common/logger.ts';

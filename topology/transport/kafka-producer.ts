@@ -12,6 +12,8 @@
  * (its state machine is stuck), so the producer is recreated — which re-initialises the producer id
  * and makes the broker abort whatever the failed transaction left open.
  */
+// First: kafkajs must bind the linear per-partition grouping (see the module).
+import './kafkajs-linear-grouping.ts';
 import {
   CompressionTypes,
   type Kafka,

@@ -8,6 +8,8 @@
  * Delivery: producers are idempotent with acks=all; transactional when given a transactionalId.
  * Consumers read committed data only by default and never commit on their own.
  */
+// First: kafkajs must bind the linear per-partition grouping (see the module).
+import './kafkajs-linear-grouping.ts';
 import { type Admin, Kafka } from 'kafkajs';
 import { loadConfig } from '../../common/config.ts';
 import { LogFlowError } from '../../common/errors.ts';
