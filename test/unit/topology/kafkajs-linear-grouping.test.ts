@@ -20,7 +20,9 @@ describe('kafkajs linear per-partition grouping', () => {
       const expected = messages.filter((m) => partitioner({ message: m }) === Number(partition));
       expect(list).toEqual(expected);
     }
-    expect(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages, partitioner })).toEqual({});
+    expect(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages, partitioner })).toEqual(
+      {},
+    );
   });
 
   it('is the grouping kafkajs producer binds in this process', () => {
