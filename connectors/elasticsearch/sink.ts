@@ -60,7 +60,10 @@ export interface SinkBatchOptions {
   maxRecords?: number;
   /** Bytes of NDJSON per bulk request. Default 8 MiB. */
   maxBytes?: number;
-  /** How long a partial bulk may wait for more records. Default 50 ms (latency target p50 ≤ 100 ms). */
+  /**
+   * How long a partial bulk may wait for more records while no bulk is in flight. Default 10 ms:
+   * the latency target is p50 ≤ 100 ms end to end; under load the bulk in flight is the wait.
+   */
   lingerMs?: number;
 }
 
@@ -191,7 +194,7 @@ export class ElasticsearchSink {
     this.deadLetterTopic = options.deadLetterTopic ?? 'logs-dlq';
     this.maxRecords = options.batch?.maxRecords ?? 5_000;
     this.maxBytes = options.batch?.maxBytes ?? 8 * 1024 * 1024;
-    this.lingerMs = options.batch?.lingerMs ?? 50;
+    this.lingerMs = options.batch?.lingerMs ?? 10;
     this.maxBuffered = options.maxBufferedRecords ?? 4 * this.maxRecords;
     this.retryInitialMs = options.retry?.initialMs ?? 100;
     this.retryMaxMs = options.retry?.maxMs ?? 10_000;
@@ -404,11 +407,9 @@ export class ElasticsearchSink {
     }
     this.pumping = this.pump().finally(() => {
       this.pumping = undefined;
-      if (this.buffer.length > 0 && !this.stopping) {
-        const full = this.buffer.length >= this.maxRecords || this.bufferedBytes >= this.maxBytes;
-        if (full) this.kick(true);
-        else this.scheduleLinger();
-      }
+      // What arrived while a bulk was in flight has waited for it already: send it at once, full
+      // or not (Nagle-style — under load bulks grow by themselves, a light load is not delayed).
+      if (this.buffer.length > 0 && !this.stopping) this.kick(true);
     });
   }
 
@@ -450,8 +451,15 @@ export class ElasticsearchSink {
     const entries = this.buffer.slice(0, count);
     const delivered = await this.deliver(entries);
     if (!delivered) return; // stopping: nothing committed, the records are read again later
-    this.buffer.splice(0, count);
-    this.bufferedBytes -= bytes;
+    if (this.buffer[0] === entries[0] && this.buffer[count - 1] === entries[count - 1]) {
+      this.buffer.splice(0, count);
+      this.bufferedBytes -= bytes;
+    } else {
+      // A revocation filtered the buffer meanwhile: remove exactly the entries this bulk took.
+      const taken = new Set(entries);
+      this.buffer = this.buffer.filter((e) => !taken.has(e));
+      this.bufferedBytes = this.buffer.reduce((n, e) => n + e.bytes, 0);
+    }
     this.metrics.buffered.set({ sink: this.name }, this.buffer.length);
     await this.commit(entries);
     if (this.buffer.length < this.maxBuffered / 2) {
@@ -497,17 +505,22 @@ export class ElasticsearchSink {
             },
           );
         }
+        // Counted per bulk, not per item: a labelled prom-client inc per record was ~1 % of the CPU.
+        let fresh = 0;
+        let duplicates = 0;
         items.forEach((item, i) => {
-          const outcome = itemOutcome(item);
           const e = pending[i];
+          // The common answer, without building an outcome object for each item.
+          if (item.status === 201 || item.status === 200) {
+            written.push(e.log!);
+            fresh++;
+            return;
+          }
+          const outcome = itemOutcome(item);
           if (outcome.kind === 'written') {
             written.push(e.log!);
-            if (outcome.duplicate) this.stats.duplicates++;
-            else this.stats.written++;
-            this.metrics.records.inc({
-              sink: this.name,
-              result: outcome.duplicate ? 'duplicate' : 'written',
-            });
+            if (outcome.duplicate) duplicates++;
+            else fresh++;
           } else if (outcome.kind === 'retry') {
             retry.push(e);
           } else {
@@ -515,6 +528,10 @@ export class ElasticsearchSink {
             rejected.push(e);
           }
         });
+        this.stats.written += fresh;
+        this.stats.duplicates += duplicates;
+        if (fresh > 0) this.metrics.records.inc({ sink: this.name, result: 'written' }, fresh);
+        if (duplicates > 0) this.metrics.records.inc({ sink: this.name, result: 'duplicate' }, duplicates);
         this.stats.bulks++;
         this.metrics.bulkDuration.observe(
           { sink: this.name, outcome: retry.length + rejected.length > 0 ? 'partial' : 'ok' },
@@ -603,11 +620,21 @@ export class ElasticsearchSink {
 
   private async commit(entries: Entry[]): Promise<void> {
     const next = new Map<string, TopicPartitionOffset>();
+    let last: TopicPartitionOffset | undefined;
     for (const e of entries) {
-      const key = tpKey(e.message);
-      const offset = e.message.offset + 1;
-      if ((next.get(key)?.offset ?? -1) < offset) {
-        next.set(key, { topic: e.message.topic, partition: e.message.partition, offset });
+      const m = e.message;
+      // Runs of one partition (the usual bulk) skip the key string and the map lookup.
+      if (last && last.partition === m.partition && last.topic === m.topic) {
+        if (last.offset < m.offset + 1) last.offset = m.offset + 1;
+        continue;
+      }
+      const key = tpKey(m);
+      last = next.get(key);
+      if (!last) {
+        last = { topic: m.topic, partition: m.partition, offset: m.offset + 1 };
+        next.set(key, last);
+      } else if (last.offset < m.offset + 1) {
+        last.offset = m.offset + 1;
       }
     }
     if (next.size === 0) return;
