@@ -48,7 +48,9 @@ const areaTotals = new Map<string, number>();
 for (const [id, us] of selfUs) {
   const { callFrame: cf } = byId.get(id)!;
   const where = area(cf.url, cf.functionName);
-  const fnKey = `${cf.functionName || '(anonymous)'}  ${where}:${cf.lineNumber + 1}`;
+  const nm = cf.url.lastIndexOf('node_modules/');
+  const file = nm >= 0 ? cf.url.slice(nm + 'node_modules/'.length) : where;
+  const fnKey = `${cf.functionName || '(anonymous)'}  ${file}:${cf.lineNumber + 1}`;
   fnTotals.set(fnKey, (fnTotals.get(fnKey) ?? 0) + us);
   areaTotals.set(where, (areaTotals.get(where) ?? 0) + us);
 }

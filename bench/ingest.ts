@@ -17,7 +17,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { appendFileSync, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -43,6 +43,8 @@ const STAGE_SCRIPT = fileURLToPath(new URL('./ingest-stage.ts', import.meta.url)
 interface StageProcess {
   child: ChildProcess;
   last: Record<string, unknown>;
+  /** CPU time (µs) the process had used when it reported itself started. */
+  startCpuUs?: number;
   final: Promise<Record<string, unknown>>;
 }
 
@@ -81,7 +83,10 @@ function startStage(role: string, args: StageArgs): Promise<StageProcess> {
         return;
       }
       proc.last = msg;
-      if (msg.started) resolve(proc);
+      if (msg.started) {
+        proc.startCpuUs = Number(msg.cpuUs ?? 0);
+        resolve(proc);
+      }
       if (msg.final) resolveFinal(msg);
     });
   });
@@ -167,6 +172,19 @@ async function mergedBytesPerLog(
   return { docs, bytes, bytesPerLog: bytes / docs };
 }
 
+/** Busy and total CPU time of the whole machine so far (ms, from /proc/stat; zeros elsewhere). */
+function machineCpuMs(): { busy: number; total: number } {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    const idle = fields[3] + (fields[4] ?? 0);
+    const tick = 10; // USER_HZ is 100 on Linux
+    return { busy: (total - idle) * tick, total: total * tick };
+  } catch {
+    return { busy: 0, total: 0 };
+  }
+}
+
 /** Searchable documents, or -1 while Elasticsearch does not answer (a teammate's outage test). */
 async function searchable(client: Client, prefix: string): Promise<number> {
   try {
@@ -242,6 +260,7 @@ export async function run(argv: string[]): Promise<void> {
       stages.sink = await startStage('sink', args);
       stages.parse = await startStage('parse', args);
       const started = Date.now();
+      const cpuBefore = machineCpuMs();
       stages.ship = await startStage('ship', args);
       progress('pipeline started (ship, parse, sink processes); waiting for every event to be searchable');
       const timeline: { t: number; count: number }[] = [];
@@ -268,7 +287,27 @@ export async function run(argv: string[]): Promise<void> {
       // Steady state: from 10 % to 90 % of the documents (excludes start-up and the tail).
       const p10 = timeline.find((p) => p.count >= count * 0.1)!;
       const p90 = timeline.find((p) => p.count >= count * 0.9)!;
+      // CPU per searchable log during the run: each stage process, and the rest of the machine
+      // (Kafka, Elasticsearch, the registry — and whatever else runs on the shared box).
+      const cpuAfter = machineCpuMs();
+      const perLogUs = (ms: number) => Math.round((ms * 1000) / Math.max(1, count));
+      const stageCpuMs = Object.fromEntries(
+        (['ship', 'parse', 'sink'] as const).map((r) => {
+          const s = stages[r]!;
+          return [r, (Number(s.last.cpuUs ?? 0) - (s.startCpuUs ?? 0)) / 1000];
+        }),
+      );
+      const stagesMs = Object.values(stageCpuMs).reduce((a, b) => a + b, 0);
+      const machineMs = cpuAfter.busy - cpuBefore.busy;
+      const cpuPerLogUs = {
+        ...Object.fromEntries(Object.entries(stageCpuMs).map(([r, ms]) => [r, perLogUs(ms)])),
+        restOfMachine: perLogUs(machineMs - stagesMs),
+        machine: perLogUs(machineMs),
+        machineBusyShare: Number((machineMs / Math.max(1, cpuAfter.total - cpuBefore.total)).toFixed(2)),
+      };
+      progress(`CPU µs per log: ${JSON.stringify(cpuPerLogUs)}`);
       results.endToEnd = {
+        cpuPerLogUs,
         events: written,
         fileBytes: bytes,
         searchable: count,
@@ -310,6 +349,7 @@ export async function run(argv: string[]): Promise<void> {
         p90Ms?: number;
         p99Ms?: number;
         maxMs?: number;
+        hops?: Record<string, { p50Ms: number; p99Ms: number }>;
       };
       results.latency = {
         rate: latencyRate,
@@ -320,7 +360,9 @@ export async function run(argv: string[]): Promise<void> {
         p90Ms: lat.p90Ms ?? Number.NaN,
         p99Ms: lat.p99Ms ?? Number.NaN,
         maxMs: lat.maxMs ?? Number.NaN,
+        hops: lat.hops,
       };
+      if (lat.hops) progress(`latency per hop (ms): ${JSON.stringify(lat.hops)}`);
       results.sinkStats = { ...sinkFinal, latency: undefined };
       results.shipperStats = shipFinal;
 
