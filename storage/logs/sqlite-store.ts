@@ -4,6 +4,12 @@
  * indexed by a contentless FTS5 table whose terms are those of Elasticsearch's standard analyzer
  * (see standard-tokenizer.ts), so both stores match the same words.
  *
+ * Row ids are time-ordered: `rid = floor(ts) * 2^20 + n`, n counting the logs of one
+ * millisecond. A time filter is then also a rowid range, which bounds the FTS5 MATCH (FTS5 seeks
+ * its doclists to the range instead of listing every match of the words in the whole store) and
+ * makes a time range a contiguous slice of the table. Such ids pass 2^53, so they are BigInts in
+ * JS and never read back as numbers.
+ *
  * Lifecycle: `SqliteLogStore.open()` creates or upgrades the file; every method may be called
  * concurrently from the event loop (better-sqlite3 is synchronous, so calls never interleave);
  * `close()` is idempotent and after it every other method throws.
@@ -35,11 +41,18 @@ import type {
   ParsedLog,
 } from './types.ts';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
+
+/** Logs one millisecond can hold: the low 20 bits of a row id. */
+const SLOT = 1n << 20n;
+/** Rows deleted per retention transaction. */
+const DELETE_SLICE = 5000;
+/** Rows a page may expect to read walking ids backwards before sorting the hits is cheaper. */
+const WALK_BUDGET = 50_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS logs (
-  rid INTEGER PRIMARY KEY,
+  rid INTEGER PRIMARY KEY, -- floor(ts) * 2^20 + n: time-ordered (see above)
   id TEXT NOT NULL UNIQUE,
   ts INTEGER NOT NULL,
   level TEXT NOT NULL,
@@ -53,8 +66,10 @@ CREATE TABLE IF NOT EXISTS logs (
   tb INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS logs_ts_tb ON logs (ts DESC, tb ASC);
-CREATE INDEX IF NOT EXISTS logs_level_ts ON logs (level, ts);
-CREATE INDEX IF NOT EXISTS logs_service_ts ON logs (service, ts);
+-- Both hold level and service, so the aggregations of a filtered search are counted from the
+-- index alone, without reading the rows (schema 2 had the same names without the third column).
+CREATE INDEX IF NOT EXISTS logs_level_ts ON logs (level, ts, service);
+CREATE INDEX IF NOT EXISTS logs_service_ts ON logs (service, ts, level);
 -- Contentless (the text is in logs.message), detail=none (terms are ANDed, never phrases), and a
 -- tokenizer that only splits on spaces: the terms are computed in JS to match Elasticsearch.
 CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5(
@@ -91,12 +106,20 @@ interface Where {
   params: unknown[];
 }
 
+/** A search filter: the words (on logs_fts, absent without text) and the rest (on logs). */
+interface Filter {
+  fts: Where | null;
+  rows: Where;
+}
+
 export class SqliteLogStore implements LogSearchStore {
   readonly kind = 'sqlite' as const;
   readonly path: string;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly insertBatch: (logs: ParsedLog[]) => void;
+  private readonly insertBatch: (logs: ParsedLog[]) => number;
+  /** count() answer while no other connection wrote (PRAGMA data_version unchanged). */
+  private counted: { rows: number; dataVersion: number } | undefined;
   private closed = false;
 
   static open(options: SqliteLogStoreOptions): SqliteLogStore {
@@ -118,7 +141,7 @@ export class SqliteLogStore implements LogSearchStore {
           `${options.path} was written by a newer LogFlow (schema ${version} > ${SCHEMA_VERSION})`,
         );
       }
-      if (version === 1) this.upgradeFrom1();
+      if (version === 1 || version === 2) this.upgrade(version);
       this.db.exec(SCHEMA);
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     } catch (err) {
@@ -128,14 +151,29 @@ export class SqliteLogStore implements LogSearchStore {
       });
     }
     const insert = this.db.prepare(
-      `INSERT OR IGNORE INTO logs (${COLUMNS}, error_key, tb) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO logs (rid, ${COLUMNS}, error_key, tb) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertTerms = this.db.prepare('INSERT INTO logs_fts (rowid, terms) VALUES (?, ?)');
+    const lastOfSlot = this.db
+      .prepare('SELECT max(rid) FROM logs WHERE rid BETWEEN ? AND ?')
+      .pluck()
+      .safeIntegers(true);
     this.insertBatch = this.db.transaction((logs: ParsedLog[]) => {
+      let added = 0;
       for (const log of logs) {
         const extra =
           Object.keys(log.extra_fields ?? {}).length > 0 ? JSON.stringify(log.extra_fields) : null;
+        const base = BigInt(Math.floor(log.timestamp)) * SLOT;
+        const last = lastOfSlot.get(base, base + SLOT - 1n) as bigint | null;
+        const rid = last === null ? base : last + 1n;
+        if (rid >= base + SLOT) {
+          throw new LogFlowError(
+            'LF_ERR_STATE_STORE',
+            `more than ${SLOT} logs in the millisecond ${log.timestamp}`,
+          );
+        }
         const result = insert.run(
+          rid,
           log.id,
           log.timestamp,
           log.level,
@@ -149,25 +187,50 @@ export class SqliteLogStore implements LogSearchStore {
           tieBreaker(log.id),
         );
         // Only a new row gets terms: a replayed id changed nothing above.
-        if (result.changes === 1)
-          insertTerms.run(result.lastInsertRowid, standardTokens(log.message).join(' '));
+        if (result.changes === 1) {
+          insertTerms.run(rid, standardTokens(log.message).join(' '));
+          added++;
+        }
       }
+      return added;
     });
   }
 
-  /** Schema 1 ordered ties by id; schema 2 by the tie-breaker column (as Elasticsearch does). */
-  private upgradeFrom1(): void {
+  /**
+   * One transaction, so a crash leaves the old file as it was. Schema 1 ordered ties by id;
+   * schema 2 by the tie-breaker column (as Elasticsearch does). Schemas 1 and 2 numbered rows in
+   * insertion order; schema 3 by time: the rows are copied with new ids and their terms indexed
+   * again (the FTS5 table is contentless, so the terms are recomputed from the messages).
+   */
+  private upgrade(from: 1 | 2): void {
     this.db.function('lf_tie_breaker', { deterministic: true }, (id: unknown) => tieBreaker(String(id)));
+    this.db.function('lf_terms', { deterministic: true }, (message: unknown) =>
+      standardTokens(String(message)).join(' '),
+    );
     this.db.transaction(() => {
-      this.db.exec('ALTER TABLE logs ADD COLUMN tb INTEGER NOT NULL DEFAULT 0');
-      this.db.exec('UPDATE logs SET tb = lf_tie_breaker(id)');
-      this.db.exec('DROP INDEX IF EXISTS logs_ts_id');
+      if (from === 1) {
+        this.db.exec('ALTER TABLE logs ADD COLUMN tb INTEGER NOT NULL DEFAULT 0');
+        this.db.exec('UPDATE logs SET tb = lf_tie_breaker(id)');
+      }
+      this.db.exec(`ALTER TABLE logs RENAME TO logs_by_insertion;
+        DROP INDEX IF EXISTS logs_ts_id; DROP INDEX IF EXISTS logs_ts_tb;
+        DROP INDEX IF EXISTS logs_level_ts; DROP INDEX IF EXISTS logs_service_ts;
+        DROP TABLE IF EXISTS logs_fts;`);
+      this.db.exec(SCHEMA);
+      this.db.exec(`INSERT INTO logs (rid, ${COLUMNS}, error_key, tb)
+        SELECT ts * ${SLOT} + row_number() OVER (PARTITION BY ts ORDER BY rid) - 1,
+          ${COLUMNS}, error_key, tb FROM logs_by_insertion;
+        INSERT INTO logs_fts (rowid, terms) SELECT rid, lf_terms(message) FROM logs;
+        DROP TABLE logs_by_insertion;`);
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }
 
   async index(logs: ParsedLog[]): Promise<void> {
     this.assertOpen();
-    if (logs.length > 0) this.insertBatch(logs);
+    if (logs.length === 0) return;
+    const added = this.insertBatch(logs);
+    if (this.counted) this.counted.rows += added;
   }
 
   async search(query: LogSearchQuery): Promise<LogSearchResult> {
@@ -192,16 +255,7 @@ export class SqliteLogStore implements LogSearchStore {
     let logs: LogDocument[] = [];
     let nextCursor: string | undefined;
     if (q.limit > 0 && total > 0) {
-      const page = q.after
-        ? and(where, {
-            sql: '(ts < ? OR (ts = ? AND tb > ?))',
-            params: [q.after.timestamp, q.after.timestamp, q.after.tieBreaker],
-          })
-        : where;
-      const rows = this.all<Row>(
-        `SELECT ${COLUMNS}, tb FROM logs WHERE ${page.sql} ORDER BY ts DESC, tb ASC LIMIT ? OFFSET ?`,
-        [...page.params, q.limit + 1, q.offset],
-      );
+      const rows = this.page(q, total);
       if (rows.length > q.limit) {
         rows.length = q.limit;
         const last = rows[rows.length - 1];
@@ -218,6 +272,58 @@ export class SqliteLogStore implements LogSearchStore {
       },
       ...(nextCursor ? { next_cursor: nextCursor } : {}),
     };
+  }
+
+  /**
+   * One page of hits in (ts desc, tb asc) order, plus one row telling whether more follow.
+   * Row ids are time-ordered, so walking them backwards (FTS5 yields its matches that way too)
+   * stops after the page instead of sorting every hit. Within one millisecond the ids follow
+   * insertion, not tb: the page is sorted again here, which is exact unless the page cuts through
+   * the logs of a millisecond; then (rare but for second-resolution timestamps) the full sort
+   * answers.
+   */
+  private page(q: NormalizedQuery, total: number): Row[] {
+    const after: Where = q.after
+      ? {
+          sql: '(ts < ? OR (ts = ? AND tb > ?))',
+          params: [q.after.timestamp, q.after.timestamp, q.after.tieBreaker],
+        }
+      : { sql: '1', params: [] };
+    const size = [q.limit + 1, q.offset];
+    const sorted = () => {
+      const where = and(this.whereOf(q)!, after);
+      return this.all<Row>(
+        `SELECT ${COLUMNS}, tb FROM logs WHERE ${where.sql} ORDER BY ts DESC, tb ASC LIMIT ? OFFSET ?`,
+        [...where.params, ...size],
+      );
+    };
+    // Rows the walk reads to find a page if hits are spread evenly; past the budget, the hits
+    // are few enough (total is small) for sorting them all to be cheaper.
+    if (((q.limit + 1 + q.offset) * this.rowCount()) / total > WALK_BUDGET) return sorted();
+    const filter = this.filterOf(q, { walk: true })!;
+    const rows = and(filter.rows, after);
+    const window = filter.fts
+      ? this.all<Row>(
+          `SELECT ${COLUMNS}, tb FROM logs_fts JOIN logs ON logs.rid = logs_fts.rowid
+           WHERE ${and(filter.fts, rows).sql} ORDER BY logs_fts.rowid DESC LIMIT ? OFFSET ?`,
+          [...and(filter.fts, rows).params, ...size],
+        )
+      : this.all<Row>(
+          `SELECT ${COLUMNS}, tb FROM logs WHERE ${rows.sql} ORDER BY rid DESC LIMIT ? OFFSET ?`,
+          [...rows.params, ...size],
+        );
+    if (window.length === 0) return window;
+    const edges = [window[0].ts, window[window.length - 1].ts];
+    const whole = edges.every((ts) => {
+      const inWindow = window.filter((r) => r.ts === ts).length;
+      const one = this.filterOf({ ...q, startTime: ts, endTime: ts })!;
+      const all = and(asWhere(one), after);
+      return (
+        this.get1<{ c: number }>(`SELECT count(*) AS c FROM logs WHERE ${all.sql}`, all.params)!.c ===
+        inWindow
+      );
+    });
+    return whole ? window.sort((x, y) => y.ts - x.ts || x.tb - y.tb) : sorted();
   }
 
   async get(id: string): Promise<LogDocument | null> {
@@ -285,23 +391,40 @@ export class SqliteLogStore implements LogSearchStore {
     );
   }
 
+  /**
+   * Counting a million rows takes SQLite ~10 ms, and /metrics/system asks on every call: the count
+   * is kept up to date by this connection's writes and taken again only when another connection
+   * wrote (its commits change PRAGMA data_version; this connection's own do not).
+   */
   async count(): Promise<number> {
-    return this.get1<{ c: number }>('SELECT count(*) AS c FROM logs', [])!.c;
+    return this.rowCount();
+  }
+
+  private rowCount(): number {
+    this.assertOpen();
+    const dataVersion = this.db.pragma('data_version', { simple: true }) as number;
+    if (this.counted?.dataVersion !== dataVersion) {
+      const rows = this.get1<{ c: number }>('SELECT count(*) AS c FROM logs', [])!.c;
+      this.counted = { rows, dataVersion };
+    }
+    return this.counted.rows;
   }
 
   async deleteOlderThan(cutoffMs: number): Promise<void> {
     this.assertOpen();
-    // In slices, so a large retention sweep never holds the write lock for long.
-    const slice = this.db.transaction((): number => {
-      const rids = this.all<{ rid: number }>('SELECT rid FROM logs WHERE ts < ? LIMIT 5000', [cutoffMs]).map(
-        (r) => r.rid,
-      );
-      if (rids.length === 0) return 0;
-      const list = rids.join(',');
-      this.db.exec(`DELETE FROM logs_fts WHERE rowid IN (${list}); DELETE FROM logs WHERE rid IN (${list});`);
-      return rids.length;
+    // In slices, so a large retention sweep never holds the write lock for long. The slice is
+    // chosen in SQL: row ids pass 2^53 and must not round-trip through JS numbers.
+    const slice = `SELECT rid FROM logs WHERE ts < ? ORDER BY rid LIMIT ${DELETE_SLICE}`;
+    const deleteTerms = this.db.prepare(`DELETE FROM logs_fts WHERE rowid IN (${slice})`);
+    const deleteRows = this.db.prepare(`DELETE FROM logs WHERE rid IN (${slice})`);
+    const deleteSlice = this.db.transaction((): number => {
+      deleteTerms.run(cutoffMs);
+      return deleteRows.run(cutoffMs).changes;
     });
-    while (slice() > 0) {
+    for (;;) {
+      const deleted = deleteSlice();
+      if (this.counted) this.counted.rows -= deleted;
+      if (deleted < DELETE_SLICE) break;
       await new Promise((r) => setImmediate(r));
     }
   }
@@ -322,26 +445,45 @@ export class SqliteLogStore implements LogSearchStore {
     this.db.close();
   }
 
-  /** The filter part of a query (no cursor); null when the text can match nothing. */
+  /** The filter part of a query (no cursor) as one condition on logs; null when the text can match nothing. */
   private whereOf(q: NormalizedQuery): Where | null {
+    const filter = this.filterOf(q);
+    return filter ? asWhere(filter) : null;
+  }
+
+  /**
+   * The filter part of a query: conditions on logs_fts (the words) and on logs (the rest); null
+   * when the text can match nothing. A time filter is given twice: on ts (exact) and as the
+   * row-id range holding those times, which bounds the FTS5 match and lets SQLite read the range
+   * as a slice of the table.
+   */
+  private filterOf(q: NormalizedQuery, options: { walk?: boolean } = {}): Filter | null {
+    // A walk reads rows in id order: `+column` keeps SQLite from reading an index instead.
+    const col = (name: string) => (options.walk ? `+${name}` : name);
     const parts: Where[] = [];
+    const rids = ridRange(q.startTime, q.endTime);
+    let fts: Where | null = null;
     if (q.text !== undefined) {
       const terms = standardTokens(q.text);
       // Like Elasticsearch's match query: text with no words in it matches nothing.
       if (terms.length === 0) return null;
       // Every term is quoted: whatever the user typed is a word, never FTS5 syntax.
       const match = terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' ');
-      parts.push({ sql: 'rid IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)', params: [match] });
+      fts = and({ sql: 'logs_fts MATCH ?', params: [match] }, rids.on('logs_fts.rowid'));
     }
     if (q.services.length > 0) {
-      parts.push({ sql: `service IN (${q.services.map(() => '?').join(', ')})`, params: q.services });
+      parts.push({
+        sql: `${col('service')} IN (${q.services.map(() => '?').join(', ')})`,
+        params: q.services,
+      });
     }
     if (q.levels.length > 0) {
-      parts.push({ sql: `level IN (${q.levels.map(() => '?').join(', ')})`, params: q.levels });
+      parts.push({ sql: `${col('level')} IN (${q.levels.map(() => '?').join(', ')})`, params: q.levels });
     }
-    if (q.startTime !== undefined) parts.push({ sql: 'ts >= ?', params: [q.startTime] });
-    if (q.endTime !== undefined) parts.push({ sql: 'ts <= ?', params: [q.endTime] });
-    return parts.reduce(and, { sql: '1', params: [] });
+    if (q.startTime !== undefined) parts.push({ sql: `${col('ts')} >= ?`, params: [q.startTime] });
+    if (q.endTime !== undefined) parts.push({ sql: `${col('ts')} <= ?`, params: [q.endTime] });
+    parts.push(rids.on('rid'));
+    return { fts, rows: parts.reduce(and, { sql: '1', params: [] }) };
   }
 
   private statement(sql: string): Database.Statement {
@@ -369,7 +511,30 @@ export class SqliteLogStore implements LogSearchStore {
   }
 }
 
+function asWhere(filter: Filter): Where {
+  if (!filter.fts) return filter.rows;
+  return and(filter.rows, {
+    sql: `rid IN (SELECT rowid FROM logs_fts WHERE ${filter.fts.sql})`,
+    params: filter.fts.params,
+  });
+}
+
+/** The row ids of logs with times in [start, end] (both optional): see SLOT. */
+function ridRange(start?: number, end?: number): { on(column: string): Where } {
+  const lo = start !== undefined ? BigInt(Math.ceil(start)) * SLOT : undefined;
+  const hi = end !== undefined ? BigInt(Math.floor(end)) * SLOT + SLOT - 1n : undefined;
+  return {
+    on(column) {
+      if (lo !== undefined && hi !== undefined) return { sql: `${column} BETWEEN ? AND ?`, params: [lo, hi] };
+      if (lo !== undefined) return { sql: `${column} >= ?`, params: [lo] };
+      if (hi !== undefined) return { sql: `${column} <= ?`, params: [hi] };
+      return { sql: '1', params: [] };
+    },
+  };
+}
+
 function and(a: Where, b: Where): Where {
+  if (b.sql === '1') return a;
   return a.sql === '1' ? b : { sql: `${a.sql} AND ${b.sql}`, params: [...a.params, ...b.params] };
 }
 
