@@ -19,13 +19,17 @@ import {
   type Kafka,
   type Producer as KafkaJsProducer,
   type Transaction as KafkaJsTransaction,
-  type Message,
   Partitioners,
-  type RecordMetadata,
-  type TopicMessages,
 } from 'kafkajs';
 import { LogFlowError } from '../../common/errors.ts';
 import { isKafkaErrorType, toLogFlowError } from './kafka-errors.ts';
+import {
+  approximateSize,
+  assignPartitions,
+  chunkEnds,
+  fillAcks,
+  toTopicMessages,
+} from './kafka-produce-batch.ts';
 import type {
   OutgoingMessage,
   Producer,
@@ -42,110 +46,27 @@ export interface KafkaProducerOptions extends ProducerOptions {
   transactionTimeoutMs?: number;
 }
 
-const partitioner = Partitioners.DefaultPartitioner();
-const fakeMetadata = new Map<number, { partitionId: number; leader: number }[]>();
-function metadataOf(count: number) {
-  let list = fakeMetadata.get(count);
-  if (!list) {
-    list = Array.from({ length: count }, (_, partitionId) => ({
-      partitionId,
-      leader: 0,
-      partitionErrorCode: 0,
-      replicas: [0],
-      isr: [0],
-    }));
-    fakeMetadata.set(count, list);
-  }
-  return list;
+interface QueuedSend {
+  messages: OutgoingMessage[];
+  resolve(acks: RecordAck[]): void;
+  reject(err: unknown): void;
 }
 
-/** Turns our messages into kafkajs topic batches with explicit partitions; fills `partitions`. */
-async function toTopicMessages(
-  messages: OutgoingMessage[],
-  partitions: Int32Array,
-  partitionCount: (topic: string) => Promise<number>,
-): Promise<TopicMessages[]> {
-  const byTopic = new Map<string, Message[]>();
-  let counts: Map<string, number> | undefined;
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i];
-    let partition = m.partition;
-    if (partition === undefined) {
-      counts ??= new Map();
-      let n = counts.get(m.topic);
-      if (n === undefined) {
-        n = await partitionCount(m.topic);
-        counts.set(m.topic, n);
-      }
-      partition = partitioner({
-        topic: m.topic,
-        partitionMetadata: metadataOf(n) as never,
-        message: { key: m.key, value: m.value },
-      });
-    }
-    partitions[i] = partition;
-    let list = byTopic.get(m.topic);
-    if (!list) {
-      list = [];
-      byTopic.set(m.topic, list);
-    }
-    list.push({
-      key: m.key,
-      value: m.value,
-      partition,
-      timestamp: m.timestamp === undefined ? undefined : String(m.timestamp),
-      headers: m.headers,
-    });
-  }
-  const out: TopicMessages[] = [];
-  for (const [topic, list] of byTopic) out.push({ topic, messages: list });
-  return out;
-}
+/** Most bytes of queued sends coalesced into one `sendInOrder` (several requests when a partition fills). */
+const MAX_COALESCED_BYTES = 8 * 1024 * 1024;
 
-/**
- * kafkajs sends all records of one partition in one record batch and never splits it, while the
- * broker refuses batches over `message.max.bytes` (1 MiB by default) — so large sends are cut
- * into chunks of at most this many bytes, sent one after the other (order per partition is kept).
- */
-const MAX_CHUNK_BYTES = 900 * 1024;
-
-function approximateSize(m: OutgoingMessage): number {
-  let size = 24 + (m.key?.length ?? 0) + (m.value?.length ?? 0);
-  if (m.headers) for (const name in m.headers) size += name.length + m.headers[name].length + 4;
-  return size;
-}
-
-/** Splits `messages` into runs of at most MAX_CHUNK_BYTES (a single larger record travels alone). */
-export function chunkBySize(messages: OutgoingMessage[], maxBytes = MAX_CHUNK_BYTES): OutgoingMessage[][] {
-  const chunks: OutgoingMessage[][] = [];
-  let start = 0;
+/** Takes the first queued sends, in order, up to MAX_COALESCED_BYTES (always at least one). */
+function takeCoalesced(queue: QueuedSend[]): QueuedSend[] {
   let bytes = 0;
-  for (let i = 0; i < messages.length; i++) {
-    const size = approximateSize(messages[i]);
-    if (bytes + size > maxBytes && i > start) {
-      chunks.push(messages.slice(start, i));
-      start = i;
-      bytes = 0;
-    }
+  let n = 0;
+  while (n < queue.length) {
+    let size = 0;
+    for (const m of queue[n].messages) size += approximateSize(m);
+    if (n > 0 && bytes + size > MAX_COALESCED_BYTES) break;
     bytes += size;
+    n++;
   }
-  if (start === 0) return [messages];
-  chunks.push(messages.slice(start));
-  return chunks;
-}
-
-/** Per-record acks from the broker's per-partition base offsets (records keep their order per partition). */
-function toAcks(messages: OutgoingMessage[], partitions: Int32Array, meta: RecordMetadata[]): RecordAck[] {
-  const next = new Map<string, number>();
-  for (const r of meta) next.set(`${r.topicName}\u0000${r.partition}`, Number(r.baseOffset));
-  const acks: RecordAck[] = new Array(messages.length);
-  for (let i = 0; i < messages.length; i++) {
-    const key = `${messages[i].topic}\u0000${partitions[i]}`;
-    const offset = next.get(key) ?? -1;
-    if (offset >= 0) next.set(key, offset + 1);
-    acks[i] = { topic: messages[i].topic, partition: partitions[i], offset };
-  }
-  return acks;
+  return queue.splice(0, n);
 }
 
 const CONCURRENT_TXN_RETRIES = 50;
@@ -204,44 +125,70 @@ export class KafkaProducer implements Producer {
     return this.connected;
   }
 
-  /** The previous send, settled or not: sends run one after the other (see `send`). */
-  private previousSend: Promise<unknown> = Promise.resolve();
+  /** Sends waiting for the one in flight; they leave together, as one request when they fit. */
+  private queue: QueuedSend[] = [];
+  private sending = false;
 
   /**
    * Kafka promises one producer's records stay in order per partition. Concurrent kafkajs
    * `sendBatch` calls do not keep that promise (their async steps can let a later call reach the
    * broker first — seen as a state-store changelog whose last two updates landed swapped, so a
-   * restore went back one batch). So each send starts once the previous one is acknowledged.
+   * restore went back one batch). So one request is in flight at a time; the sends made meanwhile
+   * are queued and then go out together, in call order, in as few requests as the broker's
+   * per-partition batch limit allows. With acks=all a request costs a replication round trip
+   * whatever its size, so coalescing is what keeps one-at-a-time sending fast.
    */
   send(messages: OutgoingMessage[]): Promise<RecordAck[]> {
     if (messages.length === 0) return Promise.resolve([]);
-    const run = this.previousSend.then(() => this.sendInOrder(messages));
-    this.previousSend = run.catch(() => {});
-    return run;
+    return new Promise<RecordAck[]>((resolve, reject) => {
+      this.queue.push({ messages, resolve, reject });
+      if (!this.sending) void this.sendQueued();
+    });
+  }
+
+  private async sendQueued(): Promise<void> {
+    this.sending = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = takeCoalesced(this.queue);
+        const all = group.length === 1 ? group[0].messages : group.flatMap((q) => q.messages);
+        let acks: RecordAck[];
+        try {
+          acks = await this.sendInOrder(all);
+        } catch (err) {
+          for (const q of group) q.reject(err);
+          continue;
+        }
+        let at = 0;
+        for (const q of group) {
+          q.resolve(group.length === 1 ? acks : acks.slice(at, at + q.messages.length));
+          at += q.messages.length;
+        }
+      }
+    } finally {
+      this.sending = false;
+    }
   }
 
   private async sendInOrder(messages: OutgoingMessage[]): Promise<RecordAck[]> {
     await this.connect();
-    const chunks = chunkBySize(messages);
-    if (chunks.length === 1) return this.sendChunk(messages);
-    const acks: RecordAck[] = [];
-    for (const chunk of chunks) acks.push(...(await this.sendChunk(chunk)));
-    return acks;
-  }
-
-  private async sendChunk(messages: OutgoingMessage[]): Promise<RecordAck[]> {
-    const partitions = new Int32Array(messages.length);
-    const topicMessages = await toTopicMessages(messages, partitions, this.options.partitionCount);
-    try {
-      const meta = await this.producer.sendBatch({
-        topicMessages,
-        acks: -1,
-        compression: CompressionTypes.None,
-      });
-      return toAcks(messages, partitions, meta);
-    } catch (err) {
-      throw toLogFlowError(err, 'produce');
+    const partitions = await assignPartitions(messages, this.options.partitionCount);
+    const acks: RecordAck[] = new Array(messages.length);
+    let start = 0;
+    for (const end of chunkEnds(messages, partitions)) {
+      try {
+        const meta = await this.producer.sendBatch({
+          topicMessages: toTopicMessages(messages, partitions, start, end),
+          acks: -1,
+          compression: CompressionTypes.None,
+        });
+        fillAcks(acks, messages, partitions, meta, start, end);
+      } catch (err) {
+        throw toLogFlowError(err, 'produce');
+      }
+      start = end;
     }
+    return acks;
   }
 
   async transaction(): Promise<Transaction> {
@@ -292,15 +239,20 @@ class KafkaTransactionImpl implements Transaction {
   ) {}
 
   async send(messages: OutgoingMessage[]): Promise<void> {
-    for (const chunk of chunkBySize(messages)) {
-      if (chunk.length === 0) continue;
-      const partitions = new Int32Array(chunk.length);
-      const topicMessages = await toTopicMessages(chunk, partitions, this.partitionCount);
+    if (messages.length === 0) return;
+    const partitions = await assignPartitions(messages, this.partitionCount);
+    let start = 0;
+    for (const end of chunkEnds(messages, partitions)) {
       try {
-        await this.txn.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None });
+        await this.txn.sendBatch({
+          topicMessages: toTopicMessages(messages, partitions, start, end),
+          acks: -1,
+          compression: CompressionTypes.None,
+        });
       } catch (err) {
         throw toLogFlowError(err, 'transactional produce');
       }
+      start = end;
     }
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage, OutgoingMessage } from '../../../topology/transport/transport.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
-import { createTopic, groupId, kafkaTransport, startMember } from './kafka-helpers.ts';
+import { createTopic, groupId, kafkaTransport, readAll, startMember } from './kafka-helpers.ts';
 
 const msg = (
   topic: string,
@@ -225,5 +225,46 @@ describe('KafkaTransport producer limits', () => {
     await producer.disconnect();
     expect(acks.map((a) => a.offset)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
     expect(await transport.endOffsets(topic)).toEqual([{ topic, partition: 0, offset: 3000 }]);
+  });
+
+  it('sends made while one is in flight go out together yet keep call order and their own acks', async () => {
+    const transport = kafkaTransport();
+    const topic = await createTopic(transport, 2);
+    const producer = transport.producer();
+    await producer.connect();
+    // 40 sends at once, 2 partitions, ~2 MiB in all: coalesced into requests, split per partition.
+    const value = Buffer.alloc(500, 'v');
+    const sends = Array.from({ length: 40 }, (_, s) =>
+      producer.send(
+        Array.from({ length: 100 }, (_, i) => ({
+          topic,
+          key: Buffer.from(`${s}:${i}`),
+          value,
+          partition: i % 2,
+        })),
+      ),
+    );
+    const acks = await Promise.all(sends);
+    await producer.disconnect();
+    const next = [0, 0];
+    acks.forEach((list) => {
+      expect(list).toHaveLength(100);
+      list.forEach((ack, i) => {
+        expect(ack.partition).toBe(i % 2);
+        // Offsets per partition follow the order of the send calls, then of the records.
+        expect(ack.offset).toBe(next[ack.partition]++);
+      });
+    });
+    expect(await transport.endOffsets(topic)).toEqual([
+      { topic, partition: 0, offset: 2000 },
+      { topic, partition: 1, offset: 2000 },
+    ]);
+    const all = await readAll(transport, topic);
+    for (const p of [0, 1]) {
+      const keys = all.filter((m) => m.partition === p).map((m) => m.key!.toString());
+      const expected = [];
+      for (let s = 0; s < 40; s++) for (let i = p; i < 100; i += 2) expected.push(`${s}:${i}`);
+      expect(keys).toEqual(expected);
+    }
   });
 });
