@@ -7,9 +7,9 @@
  */
 import Database from 'better-sqlite3';
 import { LogFlowError } from '../../common/errors.ts';
-import { planRange, planTotals, rollupSeries, type ServiceTotals, sumByService } from './rollup.ts';
+import { planRange, rollupSeries, type ServiceTotals, totalsByService } from './rollup.ts';
 import type { MetricPoint, MetricResolution, MetricsView, MetricWindow } from './types.ts';
-import { RESOLUTION_RETENTION_MS } from './windows.ts';
+import { RESOLUTION_MS, RESOLUTION_RETENTION_MS } from './windows.ts';
 
 export interface MemoryMetricsViewOptions {
   /** SQLite file to persist windows in; memory only when absent. */
@@ -62,8 +62,9 @@ export class MemoryMetricsView implements MetricsView {
   }
 
   async byService(from: number, to: number): Promise<ServiceTotals> {
-    const plan = planTotals(from, to, this.now());
-    return sumByService(this.windowsIn(plan.resolution, plan.fromWindow, to));
+    return totalsByService(from, to, this.now(), await this.services(), async (ranges) =>
+      ranges.map((r) => [...this.windowsIn(r.resolution, r.from, r.to, r.service)]),
+    );
   }
 
   async services(): Promise<string[]> {
@@ -123,10 +124,20 @@ export class MemoryMetricsView implements MetricsView {
     service?: string,
   ): Iterable<MetricWindow> {
     const services = service !== undefined ? [service] : [...this.data[resolution].keys()];
+    const size = RESOLUTION_MS[resolution];
     for (const name of services) {
       const series = this.data[resolution].get(name);
       if (!series) continue;
-      for (const w of series.values()) if (w.window_start >= from && w.window_start < to) yield w;
+      if ((to - from) / size < series.size) {
+        // Fewer window starts in the range than windows kept: look them up (windows are
+        // aligned to epoch multiples of their size).
+        for (let start = Math.ceil(from / size) * size; start < to; start += size) {
+          const w = series.get(start);
+          if (w) yield w;
+        }
+      } else {
+        for (const w of series.values()) if (w.window_start >= from && w.window_start < to) yield w;
+      }
     }
   }
 }

@@ -6,7 +6,9 @@
  *                                JSON {s, e, v, t, c} (start, end, version, total, counts)
  *   `<prefix>m:services`         sorted set, member = service, score = newest window_start seen
  * A read of any range is one ZRANGEBYSCORE per service, pipelined: two round trips for all
- * services (the service list, then the ranges), one for a single service.
+ * services (the service list, then the ranges), one for a single service. Totals over whole
+ * hours read their 1h rollups (see totalsByService), with a third round trip only for hours
+ * some service has no rollup for.
  *
  * Writes go through a Lua script that replaces a window only when the new version is higher, so
  * replays and out-of-order updates are idempotent; it also trims windows past the resolution's
@@ -16,7 +18,7 @@
  */
 import { Redis } from 'ioredis';
 import { LogFlowError } from '../../common/errors.ts';
-import { planRange, planTotals, rollupSeries, type ServiceTotals, sumByService } from './rollup.ts';
+import { planRange, rollupSeries, type ServiceTotals, totalsByService, type WindowRange } from './rollup.ts';
 import type { MetricPoint, MetricResolution, MetricsView, MetricWindow } from './types.ts';
 import { RESOLUTION_MS, RESOLUTION_RETENTION_MS } from './windows.ts';
 
@@ -149,8 +151,8 @@ export class RedisMetricsView implements MetricsView {
   }
 
   async byService(from: number, to: number): Promise<ServiceTotals> {
-    const plan = planTotals(from, to, this.now());
-    return sumByService(await this.fetch(plan.resolution, plan.fromWindow, to));
+    const services = await this.services();
+    return totalsByService(from, to, this.now(), services, (ranges) => this.fetchRanges(ranges, services));
   }
 
   async services(): Promise<string[]> {
@@ -191,18 +193,31 @@ export class RedisMetricsView implements MetricsView {
     service?: string,
   ): Promise<MetricWindow[]> {
     const services = service !== undefined ? [service] : await this.services();
-    if (services.length === 0) return [];
+    return (await this.fetchRanges([{ resolution, from, to }], services))[0];
+  }
+
+  /** Each range's windows (of its service, or of every one of `services`), in one pipeline. */
+  private async fetchRanges(ranges: WindowRange[], services: readonly string[]): Promise<MetricWindow[][]> {
     const pipeline = this.redis.pipeline();
-    for (const name of services) pipeline.zrangebyscore(this.windowKey(resolution, name), from, `(${to}`);
+    const reads: { range: number; service: string; resolution: MetricResolution }[] = [];
+    ranges.forEach((range, i) => {
+      if (range.from >= range.to) return;
+      for (const name of range.service !== undefined ? [range.service] : services) {
+        pipeline.zrangebyscore(this.windowKey(range.resolution, name), range.from, `(${range.to}`);
+        reads.push({ range: i, service: name, resolution: range.resolution });
+      }
+    });
+    const out: MetricWindow[][] = ranges.map(() => []);
+    if (reads.length === 0) return out;
     const results = (await this.run(() => pipeline.exec())) ?? [];
-    const out: MetricWindow[] = [];
     results.forEach(([err, members], i) => {
       if (err)
         throw new LogFlowError('LF_ERR_SERVICE_UNAVAILABLE', 'Redis read failed', {
           cause: err,
           retriable: true,
         });
-      for (const member of members as string[]) out.push(decode(services[i], resolution, member));
+      const { range, service, resolution } = reads[i];
+      for (const member of members as string[]) out[range].push(decode(service, resolution, member));
     });
     return out;
   }
