@@ -261,13 +261,24 @@ export function createShipper(options: ShipperOptions): Shipper {
       if (fp.length >= COPY_MIN_FINGERPRINT) {
         // 2. A copy of a file we follow (copytruncate made it, truncation not seen yet): skip
         //    for now; once the original is truncated, step 3 adopts the copy.
-        for (const t of tracked.values()) {
+        for (const t of [...tracked.values()]) {
           const n = Math.min(t.entry.fpLen, fp.length);
           if (t.closed || n < COPY_MIN_FINGERPRINT) continue;
           const [mine, theirs] = await Promise.all([fingerprintOf(t.handle, n), fingerprintOf(handle, n)]);
           if (mine.length === n && mine.hash === theirs.hash) {
             await handle.close();
             return;
+          }
+          // The file we follow no longer starts as recorded but this one does: it was copied and
+          // truncated (or rewritten) and we had not noticed yet (the copy turned up first, e.g. in
+          // the same scan as a rename). Orphan that generation now so step 3 adopts its copy;
+          // read as new data, the copy would re-send the lines already sent under another id.
+          if (
+            t.entry.fpLen <= fp.length &&
+            (await prefixMatches(handle, t.entry)) &&
+            !(await prefixMatches(t.handle, t.entry))
+          ) {
+            await newGeneration(t, Date.now());
           }
         }
         // 3. The copy of a truncated generation: continue it where it was acknowledged.
@@ -309,6 +320,18 @@ export function createShipper(options: ShipperOptions): Shipper {
   }
 
   async function onTruncated(t: TrackedFile, now: number): Promise<void> {
+    const old = await newGeneration(t, now);
+    // The copy copytruncate made continues the old generation (adopted by its first bytes); a
+    // copy of a generation we never saw (two quick copytruncates) is read from its start.
+    await trackMissedGenerations(old.logicalPath, old.discoveredAt);
+  }
+
+  /**
+   * `t`'s file was truncated or rewritten: its generation becomes `orphaned` (remembering how far
+   * it was read, for its copy) and `t` goes on reading the new content as a new generation.
+   * Returns the old generation's entry.
+   */
+  async function newGeneration(t: TrackedFile, now: number): Promise<CheckpointEntry> {
     stats.truncations++;
     // What was read of the old generation is complete as far as it goes.
     const out: JoinedRecord[] = [];
@@ -327,9 +350,7 @@ export function createShipper(options: ShipperOptions): Shipper {
     tracked.set(entry.fileId, t);
     log.info({ path: old.logicalPath, oldFileId: old.fileId, fileId: entry.fileId }, 'file truncated');
     await saveCheckpoint();
-    // The copy copytruncate made continues the old generation (adopted by its first bytes); a
-    // copy of a generation we never saw (two quick copytruncates) is read from its start.
-    await trackMissedGenerations(old.logicalPath, old.discoveredAt);
+    return old;
   }
 
   /**
