@@ -47,6 +47,13 @@ interface Punctuator {
   cancelled: boolean;
 }
 
+interface SourceEntry {
+  node: SourceNode;
+  subject: Subject<AnyRecord>;
+  /** The source node's counters (looked up once, not per record). */
+  counted: { in: number; out: number };
+}
+
 /** Bytes of a stream-time marker key in a window store's changelog (real keys are ≥ 8 bytes). */
 const STREAM_TIME_KEY = Buffer.alloc(0);
 
@@ -69,7 +76,7 @@ export class Task {
   readonly id: string;
   readonly stores = new Map<string, AnyStore>();
   private readonly storeSpecs = new Map<string, StoreSpec>();
-  private readonly sources = new Map<string, { node: SourceNode; subject: Subject<AnyRecord> }>();
+  private readonly sources = new Map<string, SourceEntry>();
   private readonly subscriptions: Subscription[] = [];
   private readonly counts = new Map<string, { in: number; out: number }>();
   private readonly punctuators: Punctuator[] = [];
@@ -254,12 +261,7 @@ export class Task {
 
   // ---------------------------------------------------------------------------------------------
 
-  private push(
-    source: { node: SourceNode; subject: Subject<AnyRecord> },
-    message: IncomingMessage,
-    key: unknown,
-    value: unknown,
-  ): void {
+  private push(source: SourceEntry, message: IncomingMessage, key: unknown, value: unknown): void {
     const record: AnyRecord = {
       key,
       value,
@@ -281,7 +283,7 @@ export class Task {
     }
     if (record.timestamp > this.streamTimeValue) this.streamTimeValue = record.timestamp;
     this.current = message;
-    this.count(source.node.name).out++;
+    source.counted.out++;
     source.subject.next(record);
     this.afterRecord(message);
   }
@@ -408,8 +410,9 @@ export class Task {
       const node = topology.nodes.get(name)!;
       if (node.kind === 'source') {
         const subject = new Subject<AnyRecord>();
+        const counted = this.count(name);
         for (const raw of node.topics) {
-          this.sources.set(topology.topicName(raw, this.env.applicationId), { node, subject });
+          this.sources.set(topology.topicName(raw, this.env.applicationId), { node, subject, counted });
         }
         outputs.set(name, subject);
         continue;
@@ -418,11 +421,14 @@ export class Task {
       const counted = this.count(name);
       const input = inputs.length === 1 ? inputs[0] : merge(...inputs);
       if (node.kind === 'sink') {
+        // A fixed topic's real name is resolved once, not per record.
+        const topic =
+          typeof node.topic === 'string' ? topology.topicName(node.topic, this.env.applicationId) : undefined;
         this.subscriptions.push(
           input.subscribe({
             next: (record) => {
               counted.in++;
-              this.emitToSink(node, record);
+              this.emitToSink(node, record, topic, counted);
             },
           }),
         );
@@ -456,19 +462,21 @@ export class Task {
 
   private readonly inFromParents: Array<[{ in: number }, Array<{ out: number }>]> = [];
 
-  private emitToSink(node: SinkNode, record: AnyRecord): void {
+  private emitToSink(
+    node: SinkNode,
+    record: AnyRecord,
+    fixedTopic: string | undefined,
+    counted: { out: number },
+  ): void {
     let topic = '';
     try {
-      topic =
-        typeof node.topic === 'string'
-          ? this.env.topology.topicName(node.topic, this.env.applicationId)
-          : node.topic(record);
+      topic = fixedTopic ?? (node.topic as (r: AnyRecord) => string)(record);
       const key = (node.keySerde as Serde<unknown>).serialize(topic, record.key);
       const value = (node.valueSerde as Serde<unknown>).serialize(topic, record.value);
       const partition = node.partitioner
         ? node.partitioner(topic, record.key, record.value, this.env.partitionCount(topic) ?? 1)
         : undefined;
-      this.count(node.name).out++;
+      counted.out++;
       if (isPromise(key) || isPromise(value)) {
         const source = this.current;
         this.asyncOut = true;
