@@ -4,32 +4,22 @@ import { Registry } from 'prom-client';
 import { describeError, LogFlowError } from '../../common/errors.ts';
 import { createLogger, type Logger } from '../../common/logger.ts';
 import { Topology } from '../topology.ts';
-import { isKafkaErrorType } from '../transport/kafka-errors.ts';
-import type {
-  Batch,
-  Consumer,
-  OutgoingMessage,
-  Producer,
-  TopicPartition,
-  TopicPartitionOffset,
-  Transaction,
-  Transport,
+import {
+  type Batch,
+  type Consumer,
+  isRebalanceError,
+  type OutgoingMessage,
+  type Producer,
+  type TopicPartition,
+  type TopicPartitionOffset,
+  type Transaction,
+  type Transport,
 } from '../transport/transport.ts';
 import type { DeserializationErrorHandler, ProcessingErrorHandler } from './error-handlers.ts';
 import { TopologyMetrics } from './metrics.ts';
 import { Mutex } from './mutex.ts';
 import { withRetry } from './retry.ts';
 import { Task, type TaskEnvironment } from './task.ts';
-
-/** Group-membership errors a commit meets while the group rebalances: transient, never fatal. */
-const REBALANCE_ERRORS = [
-  'UNKNOWN_MEMBER_ID',
-  'REBALANCE_IN_PROGRESS',
-  'ILLEGAL_GENERATION',
-  'NOT_COORDINATOR',
-  'COORDINATOR_NOT_AVAILABLE',
-  'COORDINATOR_LOAD_IN_PROGRESS',
-];
 
 export type ProcessingGuarantee = 'at_least_once' | 'exactly_once';
 
@@ -542,7 +532,7 @@ export class LogFlowStreams {
   private commitFailures = 0;
 
   private onPeriodicCommitError(err: unknown): void {
-    const rebalancing = REBALANCE_ERRORS.some((type) => isKafkaErrorType(err, type));
+    const rebalancing = isRebalanceError(err);
     this.commitFailures++;
     if (
       this.guarantee === 'exactly_once' ||

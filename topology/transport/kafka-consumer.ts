@@ -50,7 +50,7 @@ export interface KafkaConsumerTuning {
 }
 
 /** Heartbeat answers meaning the group is re-forming (or has dropped this member). */
-const REBALANCE_TYPES = ['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID'];
+const HEARTBEAT_REBALANCE_TYPES = ['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID'];
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
@@ -191,7 +191,7 @@ export class KafkaConsumer implements Consumer {
         // rebalance be seen while this member still belongs to the current generation.
         await heartbeat();
       } catch (err) {
-        if (REBALANCE_TYPES.some((t) => isKafkaErrorType(err, t))) await this.revokeBeforeRejoin();
+        if (HEARTBEAT_REBALANCE_TYPES.some((t) => isKafkaErrorType(err, t))) await this.revokeBeforeRejoin();
         throw err;
       }
     } finally {

@@ -29,6 +29,16 @@ export const FENCED_TYPES = new Set([
   'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
 ]);
 
+/** Group-membership errors met while the group re-forms or its coordinator moves: transient. */
+export const REBALANCE_TYPES = [
+  'UNKNOWN_MEMBER_ID',
+  'REBALANCE_IN_PROGRESS',
+  'ILLEGAL_GENERATION',
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+];
+
 export function isKafkaErrorType(err: unknown, type: string): boolean {
   let e = err as (KafkaJsErrorLike & { cause?: unknown; originalError?: unknown }) | undefined;
   // kafkajs wraps protocol errors in retry errors; look through the chain.
@@ -43,6 +53,8 @@ export function toLogFlowError(err: unknown, action: string, code?: ErrorCode): 
   if (err instanceof LogFlowError) return err;
   const e = (err ?? {}) as KafkaJsErrorLike;
   const fenced = [...FENCED_TYPES].some((t) => isKafkaErrorType(err, t));
+  // Read by the transport-neutral `isRebalanceError` (transport.ts).
+  const rebalance = REBALANCE_TYPES.some((t) => isKafkaErrorType(err, t));
   let chosen: ErrorCode = code ?? 'LF_ERR_TRANSPORT_UNAVAILABLE';
   if (
     !code &&
@@ -55,6 +67,6 @@ export function toLogFlowError(err: unknown, action: string, code?: ErrorCode): 
   return new LogFlowError(chosen, `kafka ${action} failed: ${what}`, {
     retriable,
     cause: err,
-    details: fenced ? { fenced: true } : undefined,
+    details: fenced ? { fenced: true } : rebalance ? { rebalance: true } : undefined,
   });
 }

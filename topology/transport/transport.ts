@@ -11,6 +11,18 @@
  */
 import type { Headers } from '../record.ts';
 
+/**
+ * Whether `err` is a transport's report that the consumer group is re-forming (or has dropped this
+ * member, or its coordinator moved): a commit that meets it is transient, not fatal — the offsets
+ * stay committable and the partitions' next owner replays at most what was not committed.
+ * Transports mark such errors with `details.rebalance = true` (the Kafka consumer classifies its
+ * client's protocol errors); the runtime knows nothing of any client library.
+ */
+export function isRebalanceError(err: unknown): boolean {
+  const details = (err as { details?: unknown } | null | undefined)?.details;
+  return (details as { rebalance?: unknown } | undefined)?.rebalance === true;
+}
+
 export interface TopicSpec {
   name: string;
   partitions: number;
