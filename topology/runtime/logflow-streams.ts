@@ -302,7 +302,7 @@ export class LogFlowStreams {
           if (r) await r;
         }
         n += chunk.length;
-        this.metrics.restoreRecords.inc({ store }, chunk.length);
+        this.metrics.restoreRecords.inc({ application: this.config.applicationId, store }, chunk.length);
       }
       total += n;
     }
@@ -387,7 +387,10 @@ export class LogFlowStreams {
     }
     const n = batch.messages.length;
     this.metrics.latency.observe(
-      { stage: `${this.config.applicationId}/${task.subtopology.id}` },
+      {
+        application: this.config.applicationId,
+        stage: `${this.config.applicationId}/${task.subtopology.id}`,
+      },
       (performance.now() - started) / 1000 / n,
     );
     const last = batch.messages[n - 1].offset;

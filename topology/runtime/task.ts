@@ -326,7 +326,7 @@ export class Task {
     record: AnyRecord | undefined,
     source = this.current,
   ): OutgoingMessage | null {
-    this.env.metrics?.errors.inc({ stage, kind });
+    this.env.metrics?.errors.inc({ application: this.env.applicationId, stage, kind });
     const context: ErrorContext = { kind, error, stage, source, record };
     let decision: ReturnType<typeof decide>;
     try {
@@ -366,7 +366,7 @@ export class Task {
   }
 
   private reportLate(stage: string, record: AnyRecord): void {
-    this.env.metrics?.lateRecords.inc({ stage });
+    this.env.metrics?.lateRecords.inc({ application: this.env.applicationId, stage });
     const topic = this.env.lateRecordsTopic;
     if (!topic) return;
     this.out.push(
@@ -394,10 +394,11 @@ export class Task {
   private flushMetrics(): void {
     const metrics = this.env.metrics;
     if (!metrics) return;
+    const application = this.env.applicationId;
     for (const [self, parents] of this.inFromParents) for (const p of parents) self.in += p.out;
     for (const [stage, c] of this.counts) {
-      if (c.in > 0) metrics.recordsIn.inc({ stage }, c.in);
-      if (c.out > 0) metrics.recordsOut.inc({ stage }, c.out);
+      if (c.in > 0) metrics.recordsIn.inc({ application, stage }, c.in);
+      if (c.out > 0) metrics.recordsOut.inc({ application, stage }, c.out);
       c.in = 0;
       c.out = 0;
     }

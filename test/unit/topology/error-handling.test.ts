@@ -91,9 +91,11 @@ describe('error handling', () => {
     raw.pipeInput('a', '{"n":-1}');
     raw.pipeInput('b', 'garbage');
     const text = await driver.metrics.registry.metrics();
-    expect(text).toMatch(/logflow_stage_errors_total\{stage="double",kind="processing"\} 1/);
     expect(text).toMatch(
-      /logflow_stage_errors_total\{stage="KSTREAM-SOURCE-0000000000",kind="deserialization"\} 1/,
+      /logflow_stage_errors_total\{application="test-app",stage="double",kind="processing"\} 1/,
+    );
+    expect(text).toMatch(
+      /logflow_stage_errors_total\{application="test-app",stage="KSTREAM-SOURCE-0000000000",kind="deserialization"\} 1/,
     );
   });
 

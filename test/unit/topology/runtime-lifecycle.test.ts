@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import {
   Consumed,
@@ -124,12 +125,45 @@ describe('LogFlowStreams lifecycle', () => {
     );
     const text = await streams.registry.metrics();
     await streams.close();
-    expect(text).toMatch(/logflow_stage_records_in_total\{stage="count-in"\} 10/);
-    expect(text).toMatch(/logflow_stage_records_out_total\{stage="count-in"\} 10/);
-    expect(text).toMatch(/logflow_stage_records_out_total\{stage="KSTREAM-SINK-0000000001"\} 10/);
+    expect(text).toMatch(/logflow_stage_records_in_total\{application="m",stage="count-in"\} 10/);
+    expect(text).toMatch(/logflow_stage_records_out_total\{application="m",stage="count-in"\} 10/);
+    expect(text).toMatch(
+      /logflow_stage_records_out_total\{application="m",stage="KSTREAM-SINK-0000000001"\} 10/,
+    );
     expect(text).toMatch(/logflow_consumer_lag\{group="m",topic="in",partition="\d"\} 0/);
     expect(text).toMatch(/logflow_commit_latency_seconds_count\{group="m"\} [1-9]/);
-    expect(text).toMatch(/logflow_stage_latency_seconds_count\{stage="m\/0"\} [1-9]/);
+    expect(text).toMatch(/logflow_stage_latency_seconds_count\{application="m",stage="m\/0"\} [1-9]/);
+  });
+
+  it('keeps same-named stages of two applications on one registry apart', async () => {
+    const transport = new MemoryTransport();
+    await transport.ensureTopics([{ name: 'in', partitions: 2 }]);
+    const registry = new Registry();
+    const apps = ['first', 'second'].map(
+      (applicationId) =>
+        new LogFlowStreams(passthrough(), {
+          applicationId,
+          transport,
+          commitIntervalMs: 10,
+          metricsRegistry: registry,
+        }),
+    );
+    for (const app of apps) await app.start();
+    try {
+      await produce(transport, 10);
+      for (const id of ['first', 'second']) {
+        await waitFor(
+          async () =>
+            (await transport.committedOffsets(id, 'in')).reduce((n, o) => n + Math.max(0, o.offset), 0) ===
+            10,
+        );
+      }
+    } finally {
+      for (const app of apps) await app.close();
+    }
+    const text = await registry.metrics();
+    expect(text).toMatch(/logflow_stage_records_in_total\{application="first",stage="count-in"\} 10\n/);
+    expect(text).toMatch(/logflow_stage_records_in_total\{application="second",stage="count-in"\} 10\n/);
   });
 
   it('closes on SIGTERM: drains, commits and leaves the group', async () => {
