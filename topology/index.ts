@@ -17,6 +17,7 @@ export {
   Suppressed,
   type TimestampExtractor,
 } from './dsl/params.ts';
+export { SlidingWindowedKStream } from './dsl/sliding-windowed-kstream.ts';
 export { Stores } from './dsl/stores.ts';
 export { TimeWindowedKStream } from './dsl/time-windowed-kstream.ts';
 export { TopologyBuilder, type TopologyBuilderOptions } from './dsl/topology-builder.ts';
@@ -61,6 +62,7 @@ export {
 export { MemoryTransport, type MemoryTransportOptions } from './transport/memory-transport.ts';
 export { murmur2, partitionForKey } from './transport/murmur2.ts';
 export type * from './transport/transport.ts';
+export { SlidingWindows } from './windows/sliding-windows.ts';
 export { TimeWindows } from './windows/time-windows.ts';
 export type { Window, Windowed } from './windows/windowed.ts';
 export { TimeWindowedSerde, WindowedSerdes } from './windows/windowed-serde.ts';

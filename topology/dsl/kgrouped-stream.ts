@@ -1,11 +1,13 @@
 import type { Serde } from '../serde.ts';
 import type { AnyStage } from '../stage.ts';
 import { type Aggregator, aggregateStage, type Initializer, reduceStage } from '../stages/aggregate.ts';
+import { SlidingWindows } from '../windows/sliding-windows.ts';
 import type { TimeWindows } from '../windows/time-windows.ts';
 import type { KStream } from './kstream.ts';
 import { KTable } from './ktable.ts';
 import { LongSerde } from './long-serde.ts';
 import { Grouped, Materialized } from './params.ts';
+import { SlidingWindowedKStream } from './sliding-windowed-kstream.ts';
 import { TimeWindowedKStream } from './time-windowed-kstream.ts';
 
 /**
@@ -35,8 +37,15 @@ export class KGroupedStream<K, V> {
     );
   }
 
-  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V> {
-    return new TimeWindowedKStream(this, windows);
+  /** Tumbling or hopping windows (`TimeWindows`), or sliding windows (`SlidingWindows`). */
+  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V>;
+  windowedBy(windows: SlidingWindows): SlidingWindowedKStream<K, V>;
+  windowedBy(
+    windows: TimeWindows | SlidingWindows,
+  ): TimeWindowedKStream<K, V> | SlidingWindowedKStream<K, V> {
+    return windows instanceof SlidingWindows
+      ? new SlidingWindowedKStream(this, windows)
+      : new TimeWindowedKStream(this, windows);
   }
 
   count(materialized: Materialized<K, number> = Materialized.with<K, number>()): KTable<K, number> {

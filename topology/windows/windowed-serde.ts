@@ -45,4 +45,7 @@ function withStart(key: Buffer | null, start: number): Buffer {
 export const WindowedSerdes = {
   timeWindowed: <K>(inner: Serde<K>, windowSizeMs: number): TimeWindowedSerde<K> =>
     new TimeWindowedSerde(inner, windowSizeMs),
+  /** Keys of a sliding-window aggregate: windows [start, start + timeDifference], both ends inclusive. */
+  slidingWindowed: <K>(inner: Serde<K>, timeDifferenceMs: number): TimeWindowedSerde<K> =>
+    new TimeWindowedSerde(inner, timeDifferenceMs),
 };
