@@ -1,6 +1,7 @@
 /**
  * `node --import tsx bench/ingest-profile.ts <file.cpuprofile> [top]`: where a stage's CPU went —
- * self time per function and per package/file, as shares of the profile's sampled time. Used with
+ * self time per function and per package/file, and inclusive time (the function and everything it
+ * called) per function, as shares of the profile's busy time. Used with
  * `LOGFLOW_BENCH_CPU_PROF=<dir> npm run bench -- ingest …`, which profiles each stage process.
  */
 import { readFileSync } from 'node:fs';
@@ -71,5 +72,31 @@ for (const [k, us] of [...areaTotals].sort((a, b) => b[1] - a[1]).slice(0, top))
 console.log('\nby function (self time):');
 for (const [k, us] of [...fnTotals].sort((a, b) => b[1] - a[1]).slice(0, top)) {
   if (k.startsWith('(idle)')) continue;
+  console.log(`${pct(us)}  ${k}`);
+}
+
+// Inclusive time: each sample counts once for every distinct function on its stack.
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const fnOf = (id: number) => {
+  const { callFrame: cf } = byId.get(id)!;
+  const nm = cf.url.lastIndexOf('node_modules/');
+  const file = nm >= 0 ? cf.url.slice(nm + 'node_modules/'.length) : area(cf.url, cf.functionName);
+  return `${cf.functionName || '(anonymous)'}  ${file}:${cf.lineNumber + 1}`;
+};
+const inclusive = new Map<string, number>();
+for (const [id, us] of selfUs) {
+  if (byId.get(id)!.callFrame.functionName === '(idle)') continue;
+  const seen = new Set<string>();
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const key = fnOf(at);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    inclusive.set(key, (inclusive.get(key) ?? 0) + us);
+  }
+}
+console.log('\nby function (inclusive time):');
+for (const [k, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top * 2)) {
+  if (k.startsWith('(root)') || k.startsWith('(program)')) continue;
   console.log(`${pct(us)}  ${k}`);
 }
