@@ -10,6 +10,7 @@ import {
   isRebalanceError,
   type OutgoingMessage,
   type Producer,
+  type RevokeInfo,
   type TopicPartition,
   type TopicPartitionOffset,
   type Transaction,
@@ -20,6 +21,13 @@ import { TopologyMetrics } from './metrics.ts';
 import { Mutex } from './mutex.ts';
 import { withRetry } from './retry.ts';
 import { Task, type TaskEnvironment } from './task.ts';
+
+/**
+ * How long a revoked task's state may be reused. Compaction eventually removes tombstones (after
+ * the topic's delete.retention.ms, 24 h by default): a task kept that long could keep a key whose
+ * deletion it never saw, so long absences restore from scratch.
+ */
+const KEEP_REVOKED_MS = 10 * 60_000;
 
 export type ProcessingGuarantee = 'at_least_once' | 'exactly_once';
 
@@ -91,6 +99,13 @@ export class LogFlowStreams {
   private readonly commitIntervalMs: number;
   private readonly maxInFlight: number;
   private readonly tasks = new Map<string, TaskState>();
+  /**
+   * Tasks revoked cleanly (flushed, committed) whose stores are all changelogged, kept with the
+   * changelog end offsets seen right after: if the same partition comes back (kafkajs rebalances
+   * eagerly, revoking everything every time), the task is reused and only changelog records
+   * written since (by another owner) are applied, instead of restoring every store from scratch.
+   */
+  private readonly kept = new Map<string, { task: Task; changelogEnds: Map<string, number>; at: number }>();
   private readonly subtopologyOfTopic = new Map<string, number>();
   private readonly partitionCounts = new Map<string, number>();
   private readonly mutex = new Mutex();
@@ -263,17 +278,26 @@ export class LogFlowStreams {
 
   private async onAssigned(partitions: TopicPartition[]): Promise<void> {
     const created: TaskState[] = [];
+    const reused: string[] = [];
+    const assignedKeys = new Set<string>();
     for (const tp of partitions) {
       const key = this.taskKey(tp.topic, tp.partition);
       if (!key) continue;
+      assignedKeys.add(key);
       const existing = this.tasks.get(key);
       if (existing) {
         existing.partitions.push(tp);
         continue;
       }
       const sub = this.topology.subtopologies[this.subtopologyOfTopic.get(tp.topic)!];
+      let kept = this.kept.get(key);
+      this.kept.delete(key);
+      if (kept && Date.now() - kept.at > KEEP_REVOKED_MS) {
+        kept.task.close();
+        kept = undefined;
+      }
       const state: TaskState = {
-        task: new Task(this.env, sub, tp.partition),
+        task: kept ? kept.task : new Task(this.env, sub, tp.partition),
         partitions: [tp],
         committable: new Map(),
         committed: new Map(),
@@ -283,29 +307,61 @@ export class LogFlowStreams {
       };
       this.tasks.set(key, state);
       created.push(state);
+      if (kept) {
+        if (await this.catchUp(kept.task, kept.changelogEnds)) {
+          reused.push(key);
+          continue;
+        }
+        // The changelog went backwards (recreated?): start over from an empty task.
+        kept.task.close();
+        state.task = new Task(this.env, sub, tp.partition);
+      }
+      await this.restore(state.task);
     }
-    for (const state of created) await this.restore(state.task);
-    if (created.length > 0) this.log.info({ tasks: created.map((s) => s.task.id) }, 'tasks assigned');
+    // Kept tasks whose partitions went elsewhere: their next owner has the state now.
+    for (const [key, { task }] of this.kept) {
+      if (assignedKeys.has(key)) continue;
+      task.close();
+      this.kept.delete(key);
+    }
+    if (created.length > 0) this.log.info({ tasks: created.map((s) => s.task.id), reused }, 'tasks assigned');
+  }
+
+  /**
+   * Brings a kept task's stores up to date: applies what its changelogs gained since the task was
+   * revoked (nothing when the partition came straight back). False when a changelog is now shorter
+   * than when the task was revoked: the kept state cannot be trusted then.
+   */
+  private async catchUp(task: Task, changelogEnds: Map<string, number>): Promise<boolean> {
+    const started = performance.now();
+    let total = 0;
+    for (const store of task.loggedStores) {
+      const topic = task.changelogTopic(store);
+      const from = changelogEnds.get(store);
+      const end = await this.changelogEnd(topic, task.partition);
+      if (from === undefined || end < from) return false;
+      if (end === from) continue;
+      total += await this.restoreStore(task, store, from);
+    }
+    if (total > 0) {
+      task.restored();
+      this.log.info(
+        { task: task.id, records: total, ms: Math.round(performance.now() - started) },
+        'kept state caught up',
+      );
+    }
+    return true;
+  }
+
+  private async changelogEnd(topic: string, partition: number): Promise<number> {
+    const ends = await this.config.transport.endOffsets(topic);
+    return ends.find((e) => e.partition === partition)?.offset ?? 0;
   }
 
   private async restore(task: Task): Promise<void> {
     const started = performance.now();
     let total = 0;
-    for (const store of task.loggedStores) {
-      let n = 0;
-      for await (const chunk of this.config.transport.readPartition(
-        task.changelogTopic(store),
-        task.partition,
-      )) {
-        for (const message of chunk) {
-          const r = task.restore(store, message);
-          if (r) await r;
-        }
-        n += chunk.length;
-        this.metrics.restoreRecords.inc({ application: this.config.applicationId, store }, chunk.length);
-      }
-      total += n;
-    }
+    for (const store of task.loggedStores) total += await this.restoreStore(task, store);
     task.restored();
     if (total > 0) {
       this.log.info(
@@ -315,36 +371,98 @@ export class LogFlowStreams {
     }
   }
 
-  private async onRevoked(partitions: TopicPartition[]): Promise<void> {
+  /** Applies a store's changelog partition from `fromOffset` to its end; returns the records applied. */
+  private async restoreStore(task: Task, store: string, fromOffset?: number): Promise<number> {
+    let n = 0;
+    for await (const chunk of this.config.transport.readPartition(
+      task.changelogTopic(store),
+      task.partition,
+      fromOffset,
+    )) {
+      for (const message of chunk) {
+        const r = task.restore(store, message);
+        if (r) await r;
+      }
+      n += chunk.length;
+      this.metrics.restoreRecords.inc({ application: this.config.applicationId, store }, chunk.length);
+    }
+    return n;
+  }
+
+  private async onRevoked(partitions: TopicPartition[], info?: RevokeInfo): Promise<void> {
     const keys = new Set<string>();
     for (const tp of partitions) {
       const key = this.taskKey(tp.topic, tp.partition);
       if (key && this.tasks.has(key)) keys.add(key);
     }
     if (keys.size === 0) return;
-    if (this.guarantee === 'exactly_once') {
-      await this.mutex.run(async () => {
-        if (!this.failure) {
-          for (const key of keys) await this.flushTask(this.tasks.get(key)!);
-          await this.commitTransaction();
-        } else {
-          await this.abortTransaction();
+    const lost = info?.lost === true;
+    let committed = false;
+    try {
+      if (this.guarantee === 'exactly_once') {
+        await this.mutex.run(async () => {
+          if (!this.failure) {
+            for (const key of keys) await this.flushTask(this.tasks.get(key)!);
+            await this.commitTransaction();
+            committed = true;
+          } else {
+            await this.abortTransaction();
+          }
+        });
+      } else {
+        for (const key of keys) {
+          const state = this.tasks.get(key)!;
+          // A failed task's drain holds only the records before the failure: safe to flush.
+          await this.flushTask(state);
+          await state.acked;
         }
-      });
-    } else {
-      for (const key of keys) {
-        const state = this.tasks.get(key)!;
-        // A failed task's drain holds only the records before the failure: safe to flush.
-        await this.flushTask(state);
-        await state.acked;
+        // Lost partitions: this member left that generation, so a commit would only be refused;
+        // their next owner replays from the last commit, as at-least-once allows.
+        if (!lost) {
+          await this.commitOffsets([...keys]);
+          committed = true;
+        }
       }
-      await this.commitOffsets([...keys]);
+    } catch (err) {
+      // At-least-once: the group re-formed under us; the next owner replays what was not committed.
+      // (Exactly-once errors here come from the transaction and are not the group's to excuse.)
+      if (this.guarantee !== 'at_least_once' || !isRebalanceError(err)) throw err;
+      this.log.info(
+        { tasks: [...keys], err: describeError(err) },
+        'commit at revocation refused by the group',
+      );
+    } finally {
+      await this.keepOrClose(keys, committed && !lost);
     }
+    this.log.info({ tasks: [...keys], lost }, 'tasks revoked');
+  }
+
+  /** Drops revoked tasks, keeping those whose state is known to match their changelogs. */
+  private async keepOrClose(keys: Set<string>, committed: boolean): Promise<void> {
     for (const key of keys) {
-      this.tasks.get(key)!.task.close();
+      const { task } = this.tasks.get(key)!;
       this.tasks.delete(key);
+      const keepable =
+        committed &&
+        !this.failure &&
+        !task.failed &&
+        this.stateValue === 'RUNNING' &&
+        task.stores.size > 0 &&
+        task.loggedStores.length === task.stores.size;
+      if (!keepable) {
+        task.close();
+        continue;
+      }
+      try {
+        const changelogEnds = new Map<string, number>();
+        for (const store of task.loggedStores)
+          changelogEnds.set(store, await this.changelogEnd(task.changelogTopic(store), task.partition));
+        this.kept.set(key, { task, changelogEnds, at: Date.now() });
+      } catch (err) {
+        this.log.warn({ task: task.id, err: describeError(err) }, 'could not keep a revoked task');
+        task.close();
+      }
     }
-    this.log.info({ tasks: [...keys] }, 'tasks revoked');
   }
 
   private async onBatch(batch: Batch): Promise<void> {
@@ -590,6 +708,8 @@ export class LogFlowStreams {
         for (const key of rest) this.tasks.get(key)!.task.close();
         this.tasks.clear();
       }
+      for (const { task } of this.kept.values()) task.close();
+      this.kept.clear();
       if (this.guarantee === 'exactly_once') await this.mutex.run(() => this.abortTransaction());
       await this.producer?.disconnect();
     } catch (err) {

@@ -291,8 +291,10 @@ export class KafkaConsumer implements Consumer {
     const run = this.run_;
     this.rebalancing = previous.then(async () => {
       if (revoked.length && run?.onRevoked) {
-        // Too late to commit these (the group has re-formed); the runtime only drops their state.
-        await run.onRevoked(revoked).catch((err) => log.warn({ err }, 'onRevoked failed after rejoin'));
+        // Lost: too late to commit these (the group has re-formed); the runtime only drops their state.
+        await run
+          .onRevoked(revoked, { lost: true })
+          .catch((err) => log.warn({ err }, 'onRevoked failed after rejoin'));
       }
       try {
         if (assigned.length && run?.onAssigned) await run.onAssigned(assigned);

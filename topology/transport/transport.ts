@@ -100,8 +100,16 @@ export interface ConsumerRunOptions {
   eachBatch(batch: Batch): Promise<void>;
   /** Partitions newly given to this member (restore state before processing them). */
   onAssigned?(partitions: TopicPartition[]): Promise<void>;
-  /** Partitions taken away (flush and commit them). */
-  onRevoked?(partitions: TopicPartition[]): Promise<void>;
+  /**
+   * Partitions taken away (flush and commit them). `lost` when they were taken while this member
+   * was out of the group (its session ended, or the group re-formed while it was idle): a commit
+   * for them cannot succeed any more and their next owner may already be processing them.
+   */
+  onRevoked?(partitions: TopicPartition[], info?: RevokeInfo): Promise<void>;
+}
+
+export interface RevokeInfo {
+  lost?: boolean;
 }
 
 export interface ConsumerOptions {
