@@ -18,15 +18,28 @@
  */
 import { Redis } from 'ioredis';
 import { LogFlowError } from '../../common/errors.ts';
+import { ClosedWindowCache } from './closed-window-cache.ts';
 import { planRange, rollupSeries, type ServiceTotals, totalsByService, type WindowRange } from './rollup.ts';
 import type { MetricPoint, MetricResolution, MetricsView, MetricWindow } from './types.ts';
-import { RESOLUTION_MS, RESOLUTION_RETENTION_MS } from './windows.ts';
+import { HOUR_MS, RESOLUTION_MS, RESOLUTION_RETENTION_MS } from './windows.ts';
 
 export interface RedisMetricsViewOptions {
   url: string;
   /** Key prefix (tests use a random one). Default `lf:`. */
   prefix?: string;
   now?: () => number;
+  /**
+   * How far behind its service's newest window a 1m window must be to be final and cached in
+   * this process (see closed-window-cache.ts). Default 1 h; must exceed the aggregate stage's
+   * grace plus a minute. 0 turns the cache off.
+   */
+  closedAfterMs?: number;
+}
+
+/** What one read needs to know of the view: its services with their newest window, its marker. */
+interface ViewState {
+  newest: Map<string, number>;
+  marker: string | null;
 }
 
 // KEYS: window key, services key. ARGV: window_start, version, member, service, retention ms,
@@ -69,11 +82,14 @@ export class RedisMetricsView implements MetricsView {
   readonly prefix: string;
   private readonly redis: ScriptRedis;
   private readonly now: () => number;
+  private readonly closedAfterMs: number;
+  private readonly cache = new ClosedWindowCache();
   private closed = false;
 
   constructor(options: RedisMetricsViewOptions) {
     this.prefix = options.prefix ?? 'lf:';
     this.now = options.now ?? Date.now;
+    this.closedAfterMs = options.closedAfterMs ?? HOUR_MS;
     const redis = new Redis(options.url, {
       lazyConnect: true,
       maxRetriesPerRequest: 3,
@@ -151,8 +167,11 @@ export class RedisMetricsView implements MetricsView {
   }
 
   async byService(from: number, to: number): Promise<ServiceTotals> {
-    const services = await this.services();
-    return totalsByService(from, to, this.now(), services, (ranges) => this.fetchRanges(ranges, services));
+    const state = await this.state();
+    const services = [...state.newest.keys()];
+    return totalsByService(from, to, this.now(), services, (ranges) =>
+      this.fetchRanges(ranges, services, state),
+    );
   }
 
   async services(): Promise<string[]> {
@@ -160,7 +179,25 @@ export class RedisMetricsView implements MetricsView {
     return names.sort();
   }
 
+  /** The services (sorted) with their newest window start, and the materialised marker: one round trip. */
+  private async state(): Promise<ViewState> {
+    const results =
+      (await this.run(() =>
+        this.redis.pipeline().zrange(this.servicesKey, 0, -1, 'WITHSCORES').get(this.markerKey).exec(),
+      )) ?? [];
+    const failed = results.find(([err]) => err);
+    if (failed) throw unavailable(failed[0]);
+    const flat = results[0][1] as string[];
+    const pairs: [string, number][] = [];
+    for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i], Number(flat[i + 1])]);
+    pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const marker = results[1][1] as string | null;
+    this.cache.validate(marker);
+    return { newest: new Map(pairs), marker };
+  }
+
   async clear(): Promise<void> {
+    this.cache.clear();
     let cursor = '0';
     do {
       const [next, keys] = await this.run(() =>
@@ -192,34 +229,62 @@ export class RedisMetricsView implements MetricsView {
     to: number,
     service?: string,
   ): Promise<MetricWindow[]> {
-    const services = service !== undefined ? [service] : await this.services();
-    return (await this.fetchRanges([{ resolution, from, to }], services))[0];
+    const state = await this.state();
+    const services = service !== undefined ? [service] : [...state.newest.keys()];
+    return (await this.fetchRanges([{ resolution, from, to }], services, state))[0];
   }
 
-  /** Each range's windows (of its service, or of every one of `services`), in one pipeline. */
-  private async fetchRanges(ranges: WindowRange[], services: readonly string[]): Promise<MetricWindow[][]> {
+  /**
+   * Each range's windows (of its service, or of every one of `services`), in one pipeline.
+   * Final 1m windows come from the cache, and only the rest of each range is read.
+   */
+  private async fetchRanges(
+    ranges: WindowRange[],
+    services: readonly string[],
+    state: ViewState,
+  ): Promise<MetricWindow[][]> {
     const pipeline = this.redis.pipeline();
-    const reads: { range: number; service: string; resolution: MetricResolution }[] = [];
+    const out: MetricWindow[][] = ranges.map(() => []);
+    const reads: {
+      range: number;
+      service: string;
+      resolution: MetricResolution;
+      from: number;
+      to: number;
+    }[] = [];
     ranges.forEach((range, i) => {
       if (range.from >= range.to) return;
       for (const name of range.service !== undefined ? [range.service] : services) {
-        pipeline.zrangebyscore(this.windowKey(range.resolution, name), range.from, `(${range.to}`);
-        reads.push({ range: i, service: name, resolution: range.resolution });
+        let from = range.from;
+        if (this.cacheable(range.resolution)) {
+          const hit = this.cache.lookup(this.windowKey(range.resolution, name), range.from, range.to);
+          out[i].push(...hit.cached);
+          from = hit.readFrom;
+          if (from >= range.to) continue;
+        }
+        pipeline.zrangebyscore(this.windowKey(range.resolution, name), from, `(${range.to}`);
+        reads.push({ range: i, service: name, resolution: range.resolution, from, to: range.to });
       }
     });
-    const out: MetricWindow[][] = ranges.map(() => []);
     if (reads.length === 0) return out;
     const results = (await this.run(() => pipeline.exec())) ?? [];
+    const keepFrom = this.now() - RESOLUTION_RETENTION_MS['1m'];
     results.forEach(([err, members], i) => {
-      if (err)
-        throw new LogFlowError('LF_ERR_SERVICE_UNAVAILABLE', 'Redis read failed', {
-          cause: err,
-          retriable: true,
-        });
-      const { range, service, resolution } = reads[i];
-      for (const member of members as string[]) out[range].push(decode(service, resolution, member));
+      if (err) throw unavailable(err);
+      const read = reads[i];
+      const windows = (members as string[]).map((m) => decode(read.service, read.resolution, m));
+      out[read.range].push(...windows);
+      const newest = state.newest.get(read.service);
+      if (this.cacheable(read.resolution) && newest !== undefined) {
+        const key = this.windowKey(read.resolution, read.service);
+        this.cache.store(key, read.from, read.to, windows, newest - this.closedAfterMs, keepFrom);
+      }
     });
     return out;
+  }
+
+  private cacheable(resolution: MetricResolution): boolean {
+    return resolution === '1m' && this.closedAfterMs > 0;
   }
 
   private async run<T>(op: () => Promise<T>): Promise<T> {
@@ -233,6 +298,10 @@ export class RedisMetricsView implements MetricsView {
       });
     }
   }
+}
+
+function unavailable(cause: unknown): LogFlowError {
+  return new LogFlowError('LF_ERR_SERVICE_UNAVAILABLE', 'Redis read failed', { cause, retriable: true });
 }
 
 function decode(service: string, resolution: MetricResolution, member: string): MetricWindow {
