@@ -175,7 +175,21 @@ export class ElasticsearchLogStore implements LogSearchStore {
   }
 
   async recent(limit: number, level?: string): Promise<LogDocument[]> {
-    return (await this.search({ limit, offset: 0, levels: level ? [level] : [] })).logs;
+    const q = normalizeQuery({ limit, offset: 0, levels: level ? [level] : [] });
+    // Hits only: no total and no aggregations, so Elasticsearch can stop at the newest `limit`
+    // per segment instead of visiting every log.
+    const response = await this.call(() =>
+      this.client.search<EsLogSource>({
+        index: this.pattern,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+        query: this.queryOf(q),
+        sort: SORT,
+        size: q.limit,
+        track_total_hits: false,
+      }),
+    );
+    return response.hits.hits.map((h) => fromEsSource(h._source!, h._id ?? undefined));
   }
 
   async histogram(
