@@ -19,6 +19,7 @@ export {
 } from './dsl/params.ts';
 export { SlidingWindowedKStream } from './dsl/sliding-windowed-kstream.ts';
 export { Stores } from './dsl/stores.ts';
+export type { ValueJoiner } from './dsl/table-stages.ts';
 export { TimeWindowedKStream } from './dsl/time-windowed-kstream.ts';
 export { TopologyBuilder, type TopologyBuilderOptions } from './dsl/topology-builder.ts';
 export type { Headers, StreamRecord } from './record.ts';

@@ -9,7 +9,9 @@ import { peekStage } from '../stages/peek.ts';
 import { type ProcessorSupplier, processStage } from '../stages/process.ts';
 import type { TopicNameExtractor } from '../topology.ts';
 import { KGroupedStream } from './kgrouped-stream.ts';
+import type { KTable } from './ktable.ts';
 import { Consumed, Grouped, Produced } from './params.ts';
+import { streamTableJoinStage, type ValueJoiner } from './table-stages.ts';
 import type { TopologyBuilder } from './topology-builder.ts';
 
 export type Predicate<K, V> = (key: K, value: V, record: StreamRecord<K, V>) => boolean;
@@ -227,6 +229,49 @@ export class KStream<K, V> {
     return this.addStage('PROCESSOR', processStage(supplier) as AnyStage, {
       name,
       stores: storeNames,
+      repartition: false,
+    });
+  }
+
+  /**
+   * Joins each record with `table`'s current value for its key (`joiner(value, tableValue, key)`);
+   * records whose key is not in the table are dropped. The key is unchanged. The stream must be
+   * partitioned by the table's key: a stream whose key was changed (`map`, `selectKey`, ...) is a
+   * topology error until it is `repartition()`ed, and the runtime checks at start that both topics
+   * have the same partition count.
+   */
+  join<VT, VR>(table: KTable<K, VT>, joiner: ValueJoiner<K, V, VT, VR>, name?: string): KStream<K, VR> {
+    return this.joinTable('JOIN', table, joiner, false, name);
+  }
+
+  /** As `join`, but a record whose key is not in the table is joined with null. */
+  leftJoin<VT, VR>(table: KTable<K, VT>, joiner: ValueJoiner<K, V, VT, VR>, name?: string): KStream<K, VR> {
+    return this.joinTable('LEFTJOIN', table, joiner, true, name);
+  }
+
+  private joinTable<VT, VR>(
+    op: string,
+    table: KTable<K, VT>,
+    joiner: ValueJoiner<K, V, VT, VR>,
+    left: boolean,
+    name?: string,
+  ): KStream<K, VR> {
+    const store = table.queryableStoreName;
+    const label = name ?? op.toLowerCase();
+    if (table.builder !== this.builder) {
+      this.builder.errors.push(`${label}: the table belongs to another TopologyBuilder`);
+    } else if (this.builder.stores.get(store)?.kind !== 'keyValue') {
+      this.builder.errors.push(`${label}: only a key-value table can be joined (store ${store} is windowed)`);
+    }
+    if (this.repartitionRequired) {
+      this.builder.errors.push(
+        `${label} with table ${store}: the stream's key was changed, so it is not co-partitioned with the table (repartition() it first)`,
+      );
+    }
+    return this.addStage(op, streamTableJoinStage(store, joiner, left), {
+      name,
+      stores: [store],
+      keySerde: this.keySerde,
       repartition: false,
     });
   }

@@ -9,7 +9,9 @@ import {
   type TopologyNode,
 } from '../topology.ts';
 import { KStream } from './kstream.ts';
-import { Consumed } from './params.ts';
+import { KTable } from './ktable.ts';
+import { Consumed, Materialized } from './params.ts';
+import { tableSourceStage } from './table-stages.ts';
 
 export interface TopologyBuilderOptions {
   /** Used where a source, sink, grouping or store names no serde of its own. */
@@ -47,6 +49,36 @@ export class TopologyBuilder {
       timestampExtractor: consumed.timestampExtractor as SourceNode['timestampExtractor'],
     });
     return new KStream<K, V>(this, name, keySerde, valueSerde, false);
+  }
+
+  /**
+   * A table of the latest value per key of `topic` (a null value deletes the key), materialised
+   * in a key-value store (`Materialized.as(name)`, else a generated name) backed by its changelog
+   * `<applicationId>-<store>-changelog`. Join a stream with it (`stream.join(table, joiner)`): the
+   * stream's topic and this one must be co-partitioned (same key, same partition count).
+   */
+  table<K, V>(
+    topic: string,
+    consumed: Consumed<K, V> = Consumed.with<K, V>(),
+    materialized: Materialized<K, V> = Materialized.with<K, V>(),
+  ): KTable<K, V> {
+    const stream = this.stream(topic, consumed);
+    const store = materialized.storeName ?? this.nextName('TABLE-SOURCE-STATE-STORE');
+    const keySerde = materialized.keySerde ?? stream.keySerde;
+    const valueSerde = materialized.valueSerde ?? stream.valueSerde;
+    this.addStateStore({
+      name: store,
+      kind: 'keyValue',
+      keySerde: keySerde as Serde<unknown> | undefined,
+      valueSerde: valueSerde as Serde<unknown> | undefined,
+      logging: materialized.loggingEnabled,
+    });
+    const node = stream.addStage<K, V>('TABLE-SOURCE', tableSourceStage(store), {
+      stores: [store],
+      keySerde,
+      valueSerde,
+    });
+    return new KTable<K, V>(node.nodeName, this, store, keySerde, valueSerde);
   }
 
   /** Declares a store for `process()` stages (see `Stores`). */
