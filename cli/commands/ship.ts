@@ -58,9 +58,8 @@ export function register(program: Command): void {
     )
     .option(
       '--max-record-bytes <n>',
-      'records longer than this are cut and flagged',
+      "records longer than this (UTF-8 bytes) are cut and flagged (default 1000000, under Kafka's message limit)",
       positive('max-record-bytes'),
-      1024 * 1024,
     )
     .action(async (paths: string[], opts) => {
       const config = loadConfig();

@@ -438,14 +438,22 @@ export function createShipper(options: ShipperOptions): Shipper {
   /**
    * Before the first scan after a restart: an unfinished generation whose file was truncated or
    * rewritten while we were down is orphaned first, so that its copy (copytruncate) is adopted
-   * rather than read again as new data.
+   * rather than read again as new data. The file is looked for by inode at its last path and
+   * next to its followed path (it may have been rotated away after the truncation); one that is
+   * nowhere is orphaned too (recoverUnmatched would conclude the same, after the scan).
    */
   async function orphanRewritten(): Promise<void> {
     for (const e of Object.values(checkpoint.files)) {
       if (e.state === 'done' || e.state === 'orphaned') continue;
+      const path = await findByInode(e);
+      if (path === undefined) {
+        e.state = 'orphaned';
+        e.updatedAt = Date.now();
+        continue;
+      }
       let handle: import('node:fs/promises').FileHandle | undefined;
       try {
-        handle = await open(e.path, 'r');
+        handle = await open(path, 'r');
         const st = await handle.stat();
         if (st.dev !== e.dev || st.ino !== e.ino) continue;
         if (st.size < e.offset || !(await prefixMatches(handle, e))) {
@@ -453,11 +461,33 @@ export function createShipper(options: ShipperOptions): Shipper {
           e.updatedAt = Date.now();
         }
       } catch {
-        // gone: recoverUnmatched looks for it by inode
+        // vanished meanwhile: recoverUnmatched looks for it again
       } finally {
         await handle?.close().catch(() => {});
       }
     }
+  }
+
+  /** Where the entry's inode is now: its last path, or a sibling named after its followed path. */
+  async function findByInode(e: CheckpointEntry): Promise<string | undefined> {
+    const candidates = [e.path];
+    try {
+      const base = basename(e.logicalPath);
+      for (const name of await readdir(dirname(e.logicalPath))) {
+        if (name.startsWith(base)) candidates.push(join(dirname(e.logicalPath), name));
+      }
+    } catch {
+      // directory gone
+    }
+    for (const path of candidates) {
+      try {
+        const st = await stat(path);
+        if (st.dev === e.dev && st.ino === e.ino) return path;
+      } catch {
+        // not there
+      }
+    }
+    return undefined;
   }
 
   /** After a restart: unfinished files of the checkpoint that the globs no longer match (renamed away). */

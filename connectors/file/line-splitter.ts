@@ -83,16 +83,29 @@ export class LineSplitter {
   private take(end: number): Line {
     let buf = this.partial.length === 1 ? this.partial[0] : Buffer.concat(this.partial, this.partialBytes);
     if (buf.length > 0 && buf[buf.length - 1] === 0x0d) buf = buf.subarray(0, buf.length - 1);
-    const line: Line = {
-      text: buf.toString('utf8'),
-      offset: this.partialStart,
-      end,
-      truncated: this.skipping,
-    };
+    let text = buf.toString('utf8');
+    let truncated = this.skipping;
+    // Invalid bytes decode to U+FFFD (3 bytes each): the text can be up to 3× the bytes read.
+    // Records must stay under `maxLineBytes` encoded, or Kafka refuses them (and the shipper
+    // would retry that batch forever).
+    if (text.length * 3 > this.maxLineBytes && Buffer.byteLength(text) > this.maxLineBytes) {
+      text = cutUtf8(text, this.maxLineBytes);
+      truncated = true;
+    }
+    const line: Line = { text, offset: this.partialStart, end, truncated };
     this.partial = [];
     this.partialBytes = 0;
     this.skipping = false;
     this.partialStart = end;
     return line;
   }
+}
+
+/** The longest prefix of `text` that is at most `maxBytes` in UTF-8, cut at a character boundary. */
+export function cutUtf8(text: string, maxBytes: number): string {
+  const buf = Buffer.from(text, 'utf8');
+  if (buf.length <= maxBytes) return text;
+  let end = maxBytes;
+  while (end > 0 && (buf[end] & 0xc0) === 0x80) end--;
+  return buf.subarray(0, end).toString('utf8');
 }

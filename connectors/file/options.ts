@@ -39,7 +39,7 @@ export interface ShipperOptions {
   /** A pending multi-line record is sent after this long without a continuation line. */
   multilineTimeoutMs?: number;
   maxMultilineLines?: number;
-  /** Longer records are cut here and flagged `truncated`. */
+  /** Longer records (UTF-8 bytes) are cut here and flagged `truncated`. Default 1,000,000. */
   maxRecordBytes?: number;
   /** A renamed or deleted file is closed after being idle at its end this long. */
   rotatedCloseMs?: number;
@@ -81,7 +81,9 @@ export function resolveShipperOptions(o: ShipperOptions): ResolvedShipperOptions
     globIntervalMs: 1000,
     multilineTimeoutMs: 250,
     maxMultilineLines: 500,
-    maxRecordBytes: 1024 * 1024,
+    // Under Kafka's default message limit (message.max.bytes 1,048,588) with room for the key,
+    // the metadata and the record framing: a 1 MiB record would be refused, and retried forever.
+    maxRecordBytes: 1_000_000,
     rotatedCloseMs: 2000,
     fingerprintBytes: 1024,
     batchMaxRecords: 5000,

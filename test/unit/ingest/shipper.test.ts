@@ -121,6 +121,22 @@ describe('file source: tailing', () => {
     expect(last.metadata.offset).toBe(300_001 + 6);
     expect(parseRawLog(big).extra_fields.truncated).toBe('true');
   });
+
+  it('keeps a line of invalid bytes under the maximum once decoded (U+FFFD is 3 bytes)', async () => {
+    const file = join(h.dir, 'binary.log');
+    writeFileSync(
+      file,
+      Buffer.concat([Buffer.alloc(90_000, 0xff), Buffer.from('\n'), Buffer.from(lines(0, 1))]),
+    );
+    const s = h.shipper({ paths: [file], maxRecordBytes: 100_000, maxBufferedBytes: 1_000_000 });
+    await s.start();
+    await waitFor(countIs(2), { what: 'two records' });
+    const bad = (await h.records()).find((r) => r.raw_log.startsWith('\ufffd'))!;
+    expect(Buffer.byteLength(bad.raw_log)).toBeLessThanOrEqual(100_000);
+    expect(Buffer.byteLength(bad.raw_log)).toBeGreaterThan(99_990);
+    expect(bad.raw_log.endsWith('\ufffd')).toBe(true);
+    expect(bad.metadata.truncated).toBe(true);
+  });
 });
 
 describe('file source: rotation and truncation', () => {
