@@ -566,7 +566,16 @@ export function createShipper(options: ShipperOptions): Shipper {
       } catch (err) {
         log.warn({ err, path: t.entry.path }, 'read failed');
       }
-      if (t.hasPending && now - t.lastDataAt >= o.multilineTimeoutMs) t.flushPending(out);
+      // Idle means nothing left to read: a continuation still unread (backpressure, a busy tick)
+      // must not split the entry. A line being written (no newline yet) gets a longer grace.
+      const idleMs = now - t.lastDataAt;
+      if (
+        t.hasPending &&
+        idleMs >= o.multilineTimeoutMs &&
+        (t.caughtUp || (t.readOffset >= t.lastSize && idleMs >= 4 * o.multilineTimeoutMs))
+      ) {
+        t.flushPending(out);
+      }
       if (
         t.entry.state === 'rotated' &&
         t.readOffset >= t.lastSize &&

@@ -59,6 +59,15 @@ export class TrackedFile {
     return this.splitter.completeOffset;
   }
 
+  /**
+   * Whether every byte the file had at the last stat was read and ends a line: only then can a
+   * pending multi-line record be flushed for being idle — unread bytes (backpressure, the per-tick
+   * budget) or a line still being written may be its continuation.
+   */
+  get caughtUp(): boolean {
+    return this.splitter.consumed >= this.lastSize && !this.splitter.hasPartial;
+  }
+
   get hasPending(): boolean {
     return this.joiner.hasPending;
   }

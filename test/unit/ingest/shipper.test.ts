@@ -89,6 +89,28 @@ describe('file source: tailing', () => {
     expect(serviceFromPath('/var/log/app.log.1')).toBe('app');
   });
 
+  it('does not split a stack trace whose continuation is still unread when the idle timeout passes', async () => {
+    // The error line ends exactly at the first read chunk (256 KiB); the outage fills the buffer so
+    // reading stops there, with the continuation unread, for far longer than the idle timeout.
+    const file = join(h.dir, 'trace.log');
+    const header = '2025-10-23 14:32:15 ERROR [order-service] payment failed\n';
+    let filler = '';
+    while (256 * 1024 - header.length - filler.length > 200) filler += `${'f'.repeat(99)}\n`;
+    filler += `${'g'.repeat(256 * 1024 - header.length - filler.length - 1)}\n`;
+    const trace = '    at pay (pay.ts:1)\n    at run (run.ts:2)\nCaused by: timeout\n';
+    writeFileSync(file, filler + header + trace + lines(0, 1));
+    h.producer.failing = true;
+    const s = h.shipper({ paths: [file], maxBufferedRecords: 10 });
+    await s.start();
+    await waitFor(() => h.producer.rejected >= 15, { what: 'an outage longer than the idle timeout' });
+    h.producer.failing = false;
+    await waitFor(async () => numbersOf(await h.records()).length === 1, { what: 'the last line' });
+    const recs = await h.records();
+    const error = recs.find((r) => r.raw_log.includes('payment failed'))!;
+    expect(error.raw_log).toBe(`${header}${trace}`.trimEnd());
+    expect(recs.filter((r) => /^(\s|Caused)/.test(r.raw_log))).toEqual([]);
+  });
+
   it('picks up files that appear later under a glob', async () => {
     const s = h.shipper({ paths: [join(h.dir, '*.log')] });
     await s.start();
