@@ -84,6 +84,15 @@ describe('file source under a random schedule', () => {
       await waitFor(async () => new Set(numbersOf(await h.records())).size === next, {
         what: `all ${next} lines`,
         timeoutMs: 15_000,
+      }).catch(async (err) => {
+        if (process.env.CHAOS_DEBUG) {
+          const got = new Set(numbersOf(await h.records()));
+          const missing = range(0, next).filter((n) => !got.has(n));
+          console.log('OPS', JSON.stringify(opsLog));
+          console.log('MISSING', missing.length, missing[0], missing.at(-1));
+          console.log('CP', JSON.stringify(shipper.checkpoint()));
+        }
+        throw err;
       });
       await caughtUp();
       const recs = await h.records();
