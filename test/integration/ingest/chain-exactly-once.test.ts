@@ -82,9 +82,14 @@ describe('ingest chain: file → shipper → Kafka → parse → Elasticsearch',
       await waitFor(() => chain.ackedBytes() > statSync(`${file}.1`).size, {
         what: 'progress after rotation',
       });
-      // Crash in the middle of a stream of writes, lines written while no shipper runs.
-      w.lines(1000);
+      // Crash in the middle of a stream: after the first batches of a large write are
+      // acknowledged and before the rest are (so a tail is read or in flight but not checkpointed).
+      const beforeKill = sizes(file, `${file}.1`);
+      w.lines(20_000);
+      const written = sizes(file, `${file}.1`);
+      await waitFor(() => chain.ackedBytes() > beforeKill, { what: 'mid-stream', intervalMs: 2 });
       shipper.kill('SIGKILL');
+      const ackedAtKill = chain.ackedBytes();
       await exited(shipper);
       w.lines(500);
       w.raw('{"timestamp":"not a time","level":42,"message":{"nested":true}}\n');
@@ -159,6 +164,7 @@ describe('ingest chain: file → shipper → Kafka → parse → Elasticsearch',
       expect(seen.size).toBe(N);
       expect(others.sort()).toEqual([...garbageIds].sort());
       expect(chain.sink.getStats().deadLettered).toBe(0);
+      console.log(`chain: killed with ${written - ackedAtKill} bytes unacknowledged`);
       console.log(`chain: ${N} lines + ${GARBAGE} garbage, ${raw.length} raw records (${resent} re-sent)`);
     } catch (err) {
       console.log(`shipper stderr:\n${chain.shipperLog()}`);
