@@ -29,6 +29,12 @@ export interface CheckpointEntry {
    * orphaned: truncated under us (a copy may be adopted); done: read, acknowledged and closed. */
   state: FileState;
   discoveredAt: number;
+  /**
+   * The generation began at `logicalPath` after this moment (when the previous generation was
+   * last seen there). Generations rotated away before we saw them are looked for from here.
+   * Absent in older checkpoints: `discoveredAt` stands in.
+   */
+  startedAfter?: number;
   lastAckAt: number | null;
   updatedAt: number;
 }

@@ -55,6 +55,14 @@ export interface Shipper {
 }
 
 const COPY_MIN_FINGERPRINT = 32;
+/**
+ * File times lag `Date.now()`: Linux stamps them from a coarse clock (up to a tick behind) and
+ * some filesystems keep whole seconds. A missed generation may look this much older than it is.
+ */
+const MTIME_SLACK_MS = 2000;
+
+/** When the generation began at its path at the latest (see `CheckpointEntry.startedAfter`). */
+const startedAfterOf = (e: CheckpointEntry) => e.startedAfter ?? e.discoveredAt;
 
 export function createShipper(options: ShipperOptions): Shipper {
   const o = resolveShipperOptions(options);
@@ -64,7 +72,7 @@ export function createShipper(options: ShipperOptions): Shipper {
   const tracked = new Map<string, TrackedFile>(); // by fileId, in discovery order
   const byInode = new Map<string, TrackedFile>();
   const activeByPath = new Map<string, TrackedFile>();
-  /** Per followed path, when the newest generation we followed there was discovered. */
+  /** Per followed path, when the newest generation we followed there began at the latest. */
   const lastFollowedAt = new Map<string, number>();
   let startedAt = Date.now();
   /** Truncated generations: how far they were read, so an adopted copy continues from there. */
@@ -204,7 +212,7 @@ export function createShipper(options: ShipperOptions): Shipper {
     byInode.set(t.inodeKey, t);
     if (entry.state === 'active') {
       activeByPath.set(entry.logicalPath, t);
-      lastFollowedAt.set(entry.logicalPath, entry.discoveredAt);
+      lastFollowedAt.set(entry.logicalPath, startedAfterOf(entry));
     }
     log.info(
       { path: entry.path, fileId: entry.fileId, offset: entry.offset, state: entry.state },
@@ -323,7 +331,7 @@ export function createShipper(options: ShipperOptions): Shipper {
     const old = await newGeneration(t, now);
     // The copy copytruncate made continues the old generation (adopted by its first bytes); a
     // copy of a generation we never saw (two quick copytruncates) is read from its start.
-    await trackMissedGenerations(old.logicalPath, old.discoveredAt);
+    await trackMissedGenerations(old.logicalPath, startedAfterOf(old));
   }
 
   /**
@@ -346,6 +354,10 @@ export function createShipper(options: ShipperOptions): Shipper {
     const fp = await fingerprintOf(t.handle, o.fingerprintBytes);
     const state = activeByPath.get(old.logicalPath) === t ? 'active' : 'rotated';
     const entry = newEntry(old.path, old.logicalPath, { dev: st.dev, ino: st.ino }, fp, 0, state);
+    // The truncation happened after the old generation was last seen intact, maybe long before we
+    // noticed: this one may even have been rotated away already, and later ones must still be
+    // found by trackMissedGenerations (from here, not from now).
+    entry.startedAfter = t.confirmedAt;
     t.restart(entry, now);
     tracked.set(entry.fileId, t);
     log.info({ path: old.logicalPath, oldFileId: old.fileId, fileId: entry.fileId }, 'file truncated');
@@ -359,9 +371,10 @@ export function createShipper(options: ShipperOptions): Shipper {
    * written after we began following the previous generation are such missed generations. They
    * are read from their start, oldest first. Copies and known files are sorted out by `track`.
    */
-  async function trackMissedGenerations(logicalPath: string, discoveredAt: number): Promise<void> {
+  async function trackMissedGenerations(logicalPath: string, startedAfter: number): Promise<void> {
     // Never older than what the checkpoint still remembers as done (older ones would be re-sent).
-    const sinceMs = Math.max(discoveredAt, Date.now() - o.forgetAfterMs / 2);
+    // Older known files that the slack lets in are sorted out by `track`.
+    const sinceMs = Math.max(startedAfter - MTIME_SLACK_MS, Date.now() - o.forgetAfterMs / 2);
     const dir = dirname(logicalPath);
     const base = basename(logicalPath);
     let names: string[];
@@ -622,7 +635,7 @@ export function createShipper(options: ShipperOptions): Shipper {
       checkpoint = readCheckpoint(o.checkpointPath);
       // Generations rotated away while we were down are found from the last one followed.
       for (const e of Object.values(checkpoint.files)) {
-        if (e.state === 'active') lastFollowedAt.set(e.logicalPath, e.discoveredAt);
+        if (e.state === 'active') lastFollowedAt.set(e.logicalPath, startedAfterOf(e));
       }
       running = true;
       await orphanRewritten();

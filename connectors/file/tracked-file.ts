@@ -30,6 +30,11 @@ export class TrackedFile {
   lastQueuedEnd: number;
   /** Set once a rotated file was read to its end and closed; acks may still be outstanding. */
   closed = false;
+  /**
+   * When the file was last seen still holding this generation (taken before the check): a
+   * truncation found later happened after this, so the next generation began after it.
+   */
+  confirmedAt: number;
 
   constructor(
     public entry: CheckpointEntry,
@@ -43,6 +48,7 @@ export class TrackedFile {
     this.splitter = new LineSplitter(startOffset, limits.maxRecordBytes);
     this.joiner = new MultilineJoiner(limits.maxRecordBytes, limits.maxMultilineLines);
     this.lastDataAt = now;
+    this.confirmedAt = now;
   }
 
   get inodeKey(): string {
@@ -79,6 +85,7 @@ export class TrackedFile {
     this.splitter = new LineSplitter(entry.offset, this.limits.maxRecordBytes);
     this.joiner = new MultilineJoiner(this.limits.maxRecordBytes, this.limits.maxMultilineLines);
     this.lastDataAt = now;
+    this.confirmedAt = now;
   }
 
   /**
@@ -91,6 +98,7 @@ export class TrackedFile {
     emit: (records: JoinedRecord[]) => void,
     now: number,
   ): Promise<ReadOutcome> {
+    const checkedAt = Date.now();
     const { size } = await this.handle.stat();
     const changed = size !== this.lastSize;
     this.lastSize = size;
@@ -100,6 +108,7 @@ export class TrackedFile {
       const fp = await fingerprintOf(this.handle, this.entry.fpLen);
       if (fp.length < this.entry.fpLen || fp.hash !== this.entry.fpHash) return 'truncated';
     }
+    this.confirmedAt = checkedAt;
     let budget = this.limits.maxBytesPerTick;
     while (budget > 0 && this.splitter.consumed < size && canRead()) {
       const want = Math.min(this.buffer.length, size - this.splitter.consumed, budget);

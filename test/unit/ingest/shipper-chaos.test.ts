@@ -4,12 +4,22 @@
  * records) — and one invariant: every line arrives at least once, and a line that arrives twice
  * carries the same file identity and offset (so the same id after parse).
  */
-import { appendFileSync, copyFileSync, existsSync, renameSync, truncateSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  truncateSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Shipper } from '../../../connectors/file/index.ts';
 import { createRng } from '../../../pipeline/generator/index.ts';
 import { parseRawLog } from '../../../pipeline/parse/index.ts';
+import type { RawLog } from '../../../pipeline/parse/raw-log.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
 import { createHarness, type Harness, lines, numbersOf, range } from './shipper-harness.ts';
 
@@ -91,6 +101,18 @@ describe('file source under a random schedule', () => {
           console.log('OPS', JSON.stringify(opsLog));
           console.log('MISSING', missing.length, missing[0], missing.at(-1));
           console.log('CP', JSON.stringify(shipper.checkpoint()));
+          for (const name of readdirSync(h.dir)) {
+            const path = join(h.dir, name);
+            if (!statSync(path).isFile()) continue;
+            const text = readFileSync(path, 'utf8');
+            const ns = numbersOf(
+              text
+                .split('\n')
+                .filter(Boolean)
+                .map((l) => ({ raw_log: l }) as RawLog),
+            );
+            console.log('FILE', name, statSync(path).ino, text.length, ns[0], ns.at(-1));
+          }
         }
         throw err;
       });
