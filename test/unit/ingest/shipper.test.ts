@@ -353,6 +353,39 @@ describe('file source: delivery guarantees', () => {
     expect(numbersOf(await h.records())).toEqual(range(0, 25));
   });
 
+  it('a generation rotated away before a late-noticed truncation is found after a restart (chaos seed 59)', async () => {
+    const file = join(h.dir, 'app.log');
+    writeFileSync(file, lines(0, 10));
+    // No glob re-expansion while running: only the truncation (seen by the read loop) is noticed.
+    const a = h.shipper({ paths: [file], globIntervalMs: 3_600_000 });
+    await a.start();
+    await waitFor(countIs(10), { what: 'first 10' });
+    // In one go, before the shipper looks again: copytruncate, new lines, rename rotation, and the
+    // next generation G written at the path.
+    copyFileSync(file, `${file}.c0`);
+    truncateSync(file, 0);
+    appendFileSync(file, lines(10, 5));
+    renameSync(file, `${file}.r1`);
+    writeFileSync(file, lines(15, 5));
+    const gWrittenAt = statSync(file).mtimeMs;
+    // Noticing takes a while in production; here it is at least a later millisecond than G's write.
+    while (Date.now() <= gWrittenAt + 1) {}
+    await waitFor(() => a.stats().truncations === 1, { what: 'truncation noticed' });
+    await waitFor(countIs(15), { what: 'the truncated generation shipped' });
+    // G is rotated away too, before any scan saw it; the shipper stops.
+    renameSync(file, `${file}.r2`);
+    writeFileSync(file, lines(20, 5));
+    await a.stop();
+    // The generation after the truncation began before the truncation was noticed: the restart
+    // looks for unseen generations from then, not from when it was noticed.
+    const entry = Object.values(readCheckpoint(h.checkpointPath).files).find((e) => e.state === 'active');
+    expect(entry?.startedAfter).toBeLessThan(gWrittenAt);
+    const b = h.shipper({ paths: [file] });
+    await b.start();
+    await waitFor(countIs(25), { what: 'all 25 (G included)', timeoutMs: 10_000 });
+    expect(numbersOf(await h.records())).toEqual(range(0, 25));
+  });
+
   it('duplicates from a re-send parse to the same ids', async () => {
     const file = join(h.dir, 'app.log');
     writeFileSync(file, lines(0, 5));
