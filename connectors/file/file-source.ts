@@ -368,8 +368,10 @@ export function createShipper(options: ShipperOptions): Shipper {
   /**
    * A file can be created and rotated away between two scans (fast rotation): at a rotation of
    * `logicalPath`, siblings named after it (`app.log.1`, …) that we do not know and that were
-   * written after we began following the previous generation are such missed generations. They
-   * are read from their start, oldest first. Copies and known files are sorted out by `track`.
+   * written since the previous generation began at the path (`startedAfter`: when the one before
+   * it was last seen there — not when we noticed, which can be much later) are such missed
+   * generations. They are read from their start, oldest first. Copies and known files are sorted
+   * out by `track`.
    */
   async function trackMissedGenerations(logicalPath: string, startedAfter: number): Promise<void> {
     // Never older than what the checkpoint still remembers as done (older ones would be re-sent).
