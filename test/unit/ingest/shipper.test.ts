@@ -6,6 +6,7 @@ import {
   renameSync,
   statSync,
   truncateSync,
+  utimesSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -384,6 +385,26 @@ describe('file source: delivery guarantees', () => {
     await b.start();
     await waitFor(countIs(25), { what: 'all 25 (G included)', timeoutMs: 10_000 });
     expect(numbersOf(await h.records())).toEqual(range(0, 25));
+  });
+
+  it('a generation rotated away unseen is found although its file time lags our clock (coarse mtime)', async () => {
+    const file = join(h.dir, 'app.log');
+    writeFileSync(file, lines(0, 10));
+    const s = h.shipper({ paths: [file] });
+    await s.start();
+    await waitFor(countIs(10), { what: 'first 10' });
+    const first = Object.values(s.checkpoint().files)[0];
+    // Between two scans: A is renamed away, B written and renamed away too, C written. Linux
+    // stamps file times from a coarse clock (a tick behind), so B, written just after A was
+    // found, can carry an earlier time than that; whole-second filesystems lag more.
+    renameSync(file, `${file}.1`);
+    writeFileSync(file, lines(10, 5));
+    const lagged = new Date(first.discoveredAt - 900);
+    utimesSync(file, lagged, lagged);
+    renameSync(file, `${file}.2`);
+    writeFileSync(file, lines(15, 5));
+    await waitFor(countIs(20), { what: 'all 20 (B included)', timeoutMs: 10_000 });
+    expect(numbersOf(await h.records())).toEqual(range(0, 20));
   });
 
   it('duplicates from a re-send parse to the same ids', async () => {
