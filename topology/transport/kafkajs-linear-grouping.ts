@@ -11,6 +11,8 @@
  * module imported kafkajs earlier) the original stays in use; `kafkajsGroupingPatched()` says which.
  */
 import { createRequire, Module } from 'node:module';
+// Same loader, same timing: the per-record produce encoder replacement.
+import './kafkajs-record-encoding.ts';
 
 type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
 
