@@ -9,7 +9,8 @@ import { TimeWindowedSerde } from '../windows/windowed-serde.ts';
 import type { KGroupedStream } from './kgrouped-stream.ts';
 import { KTable } from './ktable.ts';
 import { LongSerde } from './long-serde.ts';
-import { EmitStrategy, Materialized } from './params.ts';
+import { Materialized } from './params.ts';
+import { WindowedKStreamBase } from './windowed-kstream-base.ts';
 
 /**
  * A grouped stream cut into sliding windows (`groupByKey().windowedBy(SlidingWindows...)`).
@@ -19,42 +20,13 @@ import { EmitStrategy, Materialized } from './params.ts';
  * State: the aggregates live in the window store `Materialized.as(name)` and the latest record
  * time of each window in `<name>-timestamps`; both are backed by changelogs and restored alike.
  */
-export class SlidingWindowedKStream<K, V> {
-  private emit: EmitStrategy = EmitStrategy.onWindowUpdate();
-
+export class SlidingWindowedKStream<K, V> extends WindowedKStreamBase<K, V> {
   /** @internal */
   constructor(
-    private readonly grouped: KGroupedStream<K, V>,
+    grouped: KGroupedStream<K, V>,
     readonly windows: SlidingWindows,
-  ) {}
-
-  /** Emit on every update (default) or only final results when windows close. */
-  emitStrategy(strategy: EmitStrategy): this {
-    this.emit = strategy;
-    return this;
-  }
-
-  count(materialized: Materialized<K, number> = Materialized.with<K, number>()): KTable<Windowed<K>, number> {
-    return this.aggregate<number>(
-      () => 0,
-      (_k, _v, n) => n + 1,
-      materialized.valueSerde ? materialized : materialized.withValueSerde(new LongSerde()),
-      'COUNT',
-    );
-  }
-
-  reduce(
-    reducer: (aggregate: V, value: V) => V,
-    materialized: Materialized<K, V> = Materialized.with<K, V>(),
-  ): KTable<Windowed<K>, V> {
-    const valueSerde = this.grouped.valueSerde;
-    const m = materialized.valueSerde || !valueSerde ? materialized : materialized.withValueSerde(valueSerde);
-    return this.aggregate<V>(
-      () => undefined as unknown as V,
-      (_k, v, agg) => (agg === undefined ? v : reducer(agg, v)),
-      m,
-      'REDUCE',
-    );
+  ) {
+    super(grouped);
   }
 
   aggregate<VA>(

@@ -7,49 +7,20 @@ import type { Windowed } from '../windows/windowed.ts';
 import { TimeWindowedSerde } from '../windows/windowed-serde.ts';
 import type { KGroupedStream } from './kgrouped-stream.ts';
 import { KTable } from './ktable.ts';
-import { LongSerde } from './long-serde.ts';
-import { EmitStrategy, Materialized } from './params.ts';
+import { Materialized } from './params.ts';
+import { WindowedKStreamBase } from './windowed-kstream-base.ts';
 
 /**
  * A grouped stream cut into event-time windows. Aggregations give a `KTable<Windowed<K>, VA>`
  * whose key serde is the time-windowed form of the grouping key serde.
  */
-export class TimeWindowedKStream<K, V> {
-  private emit: EmitStrategy = EmitStrategy.onWindowUpdate();
-
+export class TimeWindowedKStream<K, V> extends WindowedKStreamBase<K, V> {
   /** @internal */
   constructor(
-    private readonly grouped: KGroupedStream<K, V>,
+    grouped: KGroupedStream<K, V>,
     readonly windows: TimeWindows,
-  ) {}
-
-  /** Emit on every update (default) or only final results when windows close. */
-  emitStrategy(strategy: EmitStrategy): this {
-    this.emit = strategy;
-    return this;
-  }
-
-  count(materialized: Materialized<K, number> = Materialized.with<K, number>()): KTable<Windowed<K>, number> {
-    return this.aggregate<number>(
-      () => 0,
-      (_k, _v, n) => n + 1,
-      materialized.valueSerde ? materialized : materialized.withValueSerde(new LongSerde()),
-      'COUNT',
-    );
-  }
-
-  reduce(
-    reducer: (aggregate: V, value: V) => V,
-    materialized: Materialized<K, V> = Materialized.with<K, V>(),
-  ): KTable<Windowed<K>, V> {
-    const valueSerde = this.grouped.valueSerde;
-    const m = materialized.valueSerde || !valueSerde ? materialized : materialized.withValueSerde(valueSerde);
-    return this.aggregate<V>(
-      () => undefined as unknown as V,
-      (_k, v, agg) => (agg === undefined ? v : reducer(agg, v)),
-      m,
-      'REDUCE',
-    );
+  ) {
+    super(grouped);
   }
 
   aggregate<VA>(
