@@ -7,7 +7,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
@@ -19,6 +18,7 @@ import type { RawLog } from '../../../pipeline/parse/raw-log.ts';
 import { LogFlowStreams } from '../../../topology/index.ts';
 import { randomName } from '../../helpers/names.ts';
 import { createTopic, registerCleanup, registryUrl, serviceConfig } from '../../helpers/services.ts';
+import { tcpProxy } from '../../helpers/tcp-proxy.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -240,41 +240,4 @@ export const exited = (child: ChildProcess): Promise<void> =>
     : new Promise<void>((r) => child.once('exit', () => r()));
 
 /** A TCP proxy to Elasticsearch the test can cut (refuse and drop connections) and restore. */
-export async function elasticsearchProxy(): Promise<{
-  url: string;
-  cut(): Promise<void>;
-  restore(): Promise<void>;
-}> {
-  const target = new URL(serviceConfig().elasticsearchUrl);
-  const sockets = new Set<Socket>();
-  let server: Server;
-  const listen = (port: number) =>
-    new Promise<number>((resolve, reject) => {
-      server = createServer((downstream) => {
-        const upstream = new Socket();
-        sockets.add(downstream);
-        sockets.add(upstream);
-        const drop = () => {
-          downstream.destroy();
-          upstream.destroy();
-          sockets.delete(downstream);
-          sockets.delete(upstream);
-        };
-        upstream.connect(Number(target.port || 9200), target.hostname);
-        downstream.pipe(upstream).pipe(downstream);
-        downstream.on('error', drop).on('close', drop);
-        upstream.on('error', drop).on('close', drop);
-      });
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
-    });
-  const port = await listen(0);
-  const cut = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-    });
-  registerCleanup(() => (server.listening ? cut() : undefined));
-  return { url: `http://127.0.0.1:${port}`, cut, restore: async () => void (await listen(port)) };
-}
+export const elasticsearchProxy = () => tcpProxy(serviceConfig().elasticsearchUrl, 9200);

@@ -3,7 +3,6 @@
  * Schema Registry) written into real Elasticsearch. Outages are made with a TCP proxy the test
  * cuts and restores, so the shared Elasticsearch keeps serving the other test files.
  */
-import { createServer, type Server, Socket } from 'node:net';
 import { Client } from '@elastic/elasticsearch';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -18,6 +17,7 @@ import { KafkaTransport } from '../../../topology/transport/kafka-transport.ts';
 import type { IncomingMessage } from '../../../topology/transport/transport.ts';
 import { randomName } from '../../helpers/names.ts';
 import { createTopic, registerCleanup, registryUrl, serviceConfig } from '../../helpers/services.ts';
+import { tcpProxy } from '../../helpers/tcp-proxy.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
 
 const esUrl = serviceConfig().elasticsearchUrl;
@@ -141,46 +141,8 @@ async function readAll(topic: string): Promise<IncomingMessage[]> {
   return out;
 }
 
-/** A TCP proxy to Elasticsearch that the test can cut (refuse and drop connections) and restore. */
-async function elasticsearchProxy(): Promise<{
-  url: string;
-  cut(): Promise<void>;
-  restore(): Promise<void>;
-}> {
-  const target = new URL(esUrl);
-  const sockets = new Set<Socket>();
-  let server: Server;
-  const listen = (port: number) =>
-    new Promise<number>((resolve, reject) => {
-      server = createServer((downstream) => {
-        const upstream = new Socket();
-        sockets.add(downstream);
-        sockets.add(upstream);
-        const drop = () => {
-          downstream.destroy();
-          upstream.destroy();
-          sockets.delete(downstream);
-          sockets.delete(upstream);
-        };
-        upstream.connect(Number(target.port || 9200), target.hostname);
-        downstream.pipe(upstream).pipe(downstream);
-        downstream.on('error', drop).on('close', drop);
-        upstream.on('error', drop).on('close', drop);
-      });
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
-    });
-  const port = await listen(0);
-  const cut = async () => {
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-    });
-  };
-  registerCleanup(() => (server.listening ? cut() : undefined));
-  return { url: `http://127.0.0.1:${port}`, cut, restore: async () => void (await listen(port)) };
-}
+/** A TCP proxy to Elasticsearch the test can cut (refuse and drop connections) and restore. */
+const elasticsearchProxy = () => tcpProxy(esUrl, 9200);
 
 describe('Elasticsearch sink on Kafka and Elasticsearch', () => {
   it('writes every record exactly once, and a replay by another group duplicates nothing', async () => {
