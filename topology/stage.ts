@@ -42,6 +42,14 @@ export interface StageContext {
    * aggregates emit the latest value per window once per batch) emit them here.
    */
   onFlush(callback: () => void): void;
+  /**
+   * Runs `callback` each time the task's stores were restored from their changelogs (when its
+   * partition is assigned, after a crash or a rebalance, and when a kept task caught up with what
+   * another instance wrote), before the next record, with the restored stream time. Stages that
+   * keep in-memory bookkeeping derived from a store (final-only windows awaiting emission)
+   * rebuild it here: the restored store, not the first new record, says what is pending.
+   */
+  onRestored(callback: (streamTime: number) => void): void;
   /** Counts a record that arrived after its window closed, and routes it to the late topic if one is set. */
   reportLate(record: StreamRecord<unknown, unknown>): void;
 }

@@ -81,6 +81,7 @@ export class Task {
   private readonly counts = new Map<string, { in: number; out: number }>();
   private readonly punctuators: Punctuator[] = [];
   private readonly flushHooks: Array<{ stage: string; callback: () => void }> = [];
+  private readonly restoredHooks: Array<{ stage: string; callback: (streamTime: number) => void }> = [];
   private streamTimeValue = Number.NEGATIVE_INFINITY;
   private lastMarkedStreamTime = Number.NEGATIVE_INFINITY;
   private out: Pending[] = [];
@@ -235,11 +236,23 @@ export class Task {
     store.restore(key, value);
   }
 
-  /** Called once a restore is complete: windows past their retention at the restored stream time go. */
+  /**
+   * Called once a restore (or a kept task's catch-up) is complete, before the next record: windows
+   * past their retention at the restored stream time go, then stages rebuild what they derive from
+   * their stores (`StageContext.onRestored`).
+   */
   restored(): void {
     for (const store of this.stores.values()) {
       if (store instanceof InMemoryWindowStore && Number.isFinite(this.streamTimeValue))
         store.expire(this.streamTimeValue);
+    }
+    for (const hook of this.restoredHooks) {
+      this.current = undefined;
+      try {
+        hook.callback(this.streamTimeValue);
+      } catch (err) {
+        this.handleError('processing', hook.stage, err, undefined);
+      }
     }
   }
 
@@ -609,6 +622,9 @@ export class Task {
       reportLate: (record: AnyRecord) => task.reportLate(stageName, record),
       onFlush: (callback: () => void) => {
         task.flushHooks.push({ stage: stageName, callback });
+      },
+      onRestored: (callback: (streamTime: number) => void) => {
+        task.restoredHooks.push({ stage: stageName, callback });
       },
     };
   }

@@ -24,7 +24,10 @@ export interface EmitConfig {
  * `retention` (≥ size + grace) before stream time are expired from the store.
  *
  * After a restore (crash or rebalance), windows still open at the restored stream time are
- * pending again; windows already closed were emitted before, so they are not emitted twice.
+ * pending again (emitted once the next records close them, however far they move stream time);
+ * windows closed at it were emitted before. Under exactly-once the restored stream time is the
+ * one committed with those emissions, so a final result is emitted exactly once; at-least-once
+ * may emit one again after a crash (its output and the changelog are not atomic).
  */
 export function windowedAggregateStage<K, V, VA>(
   storeName: string,
@@ -42,7 +45,6 @@ export function windowedAggregateStage<K, V, VA>(
       // Final-only bookkeeping: window end → (key id → key) of windows not yet emitted.
       const pending = new Map<number, Map<unknown, K>>();
       let pendingEnds: number[] = [];
-      let seeded = false;
       let lastExpiry = Number.NEGATIVE_INFINITY;
       // Update mode: per window start, the latest record and aggregate of each key updated since
       // the last flush (the aggregate is kept here: the window may expire from the store first).
@@ -70,13 +72,19 @@ export function windowedAggregateStage<K, V, VA>(
         keys.set(storeKeyId(key), key);
       };
 
-      const seedFromStore = (streamTime: number) => {
-        seeded = true;
+      // After a restore the pending set is rebuilt from the store at the RESTORED stream time
+      // (persisted with the changelog, in the same transaction as the output under exactly-once):
+      // a window still open then was not emitted yet, even when the first new record jumps stream
+      // time past its close; a window closed then was emitted before, so it is not pending. The
+      // set is cleared first: a kept task catching up may hold windows another instance emitted.
+      ctx.onRestored((streamTime) => {
+        pending.clear();
+        pendingEnds = [];
         if (!finalOnly()) return;
         for (const { key, windowStart } of store.all()) {
           if (windowStart + size + grace > streamTime) addPending(windowStart + size, key);
         }
-      };
+      });
 
       const emitClosed = (streamTime: number, template: StreamRecord<unknown, unknown>) => {
         let i = 0;
@@ -105,7 +113,6 @@ export function windowedAggregateStage<K, V, VA>(
       return source.subscribe({
         next(r) {
           const streamTime = ctx.streamTime();
-          if (!seeded) seedFromStore(streamTime);
           try {
             if (r.key !== null && r.key !== undefined) {
               let accepted = 0;

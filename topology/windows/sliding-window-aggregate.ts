@@ -60,7 +60,6 @@ export function slidingWindowAggregateStage<K, V, VA>(
       // Final-only: window end → (key id → key) of open windows not yet emitted.
       const pending = new Map<number, Map<unknown, K>>();
       let pendingEnds: number[] = [];
-      let seeded = false;
       let lastExpiry = Number.NEGATIVE_INFINITY;
       // Update mode: window start → key id → the latest update since the last flush.
       let updated = new Map<number, Map<unknown, { r: StreamRecord<K, V>; value: VA; maxTs: number }>>();
@@ -85,6 +84,18 @@ export function slidingWindowAggregateStage<K, V, VA>(
         }
         keys.set(storeKeyId(key), key);
       };
+
+      // After a restore: windows still open at the restored stream time are pending again, however
+      // far the first new record moves stream time; windows closed at it were emitted before (see
+      // windowedAggregateStage). Cleared first: a kept task catching up may hold stale entries.
+      ctx.onRestored((streamTime) => {
+        pending.clear();
+        pendingEnds = [];
+        if (!finalOnly()) return;
+        for (const { key, windowStart } of aggregates.all()) {
+          if (windowStart + d + grace >= streamTime) addPending(windowStart + d, key);
+        }
+      });
 
       const emitClosed = (streamTime: number, template: StreamRecord<unknown, unknown>) => {
         let i = 0;
@@ -219,15 +230,6 @@ export function slidingWindowAggregateStage<K, V, VA>(
       return source.subscribe({
         next(r) {
           const streamTime = ctx.streamTime();
-          if (!seeded) {
-            seeded = true;
-            if (finalOnly()) {
-              // After a restore: windows still open are pending again (closed ones were emitted).
-              for (const { key, windowStart } of aggregates.all()) {
-                if (windowStart + d + grace >= streamTime) addPending(windowStart + d, key);
-              }
-            }
-          }
           try {
             if (r.key !== null && r.key !== undefined && r.timestamp >= 0) process(r, streamTime);
           } catch (err) {
