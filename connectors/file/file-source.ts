@@ -483,8 +483,8 @@ export function createShipper(options: ShipperOptions): Shipper {
     }
   }
 
-  /** Where the entry's inode is now: its last path, or a sibling named after its followed path. */
-  async function findByInode(e: CheckpointEntry): Promise<string | undefined> {
+  /** The entry's last path, then the siblings named after its followed path (`app.log.*`). */
+  async function whereItMayBe(e: CheckpointEntry): Promise<string[]> {
     const candidates = [e.path];
     try {
       const base = basename(e.logicalPath);
@@ -494,7 +494,12 @@ export function createShipper(options: ShipperOptions): Shipper {
     } catch {
       // directory gone
     }
-    for (const path of candidates) {
+    return candidates;
+  }
+
+  /** Where the entry's inode is now: its last path, or a sibling named after its followed path. */
+  async function findByInode(e: CheckpointEntry): Promise<string | undefined> {
+    for (const path of await whereItMayBe(e)) {
       try {
         const st = await stat(path);
         if (st.dev === e.dev && st.ino === e.ino) return path;
@@ -509,16 +514,7 @@ export function createShipper(options: ShipperOptions): Shipper {
   async function recoverUnmatched(): Promise<void> {
     for (const e of Object.values(checkpoint.files)) {
       if (tracked.has(e.fileId) || e.state === 'done') continue;
-      const candidates = [e.path];
-      try {
-        const base = basename(e.logicalPath);
-        for (const name of await readdir(dirname(e.logicalPath))) {
-          if (name.startsWith(base)) candidates.push(join(dirname(e.logicalPath), name));
-        }
-      } catch {
-        // directory gone
-      }
-      for (const path of candidates) {
+      for (const path of await whereItMayBe(e)) {
         try {
           const st = await stat(path);
           if (!st.isFile() || byInode.has(`${st.dev}:${st.ino}`)) continue;
