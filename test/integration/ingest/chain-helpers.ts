@@ -5,10 +5,10 @@
  * topology, its streams config and the sink come from the same builders `app/stages.ts` uses; only
  * the names are random (the stages' fixed group ids would join the shared `logflow-parse` group).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { AppContext } from '../../../app/context.ts';
 import type { LogFlowConfig } from '../../../common/config.ts';
@@ -19,8 +19,9 @@ import { LogFlowStreams } from '../../../topology/index.ts';
 import { randomName } from '../../helpers/names.ts';
 import { createTopic, registerCleanup, registryUrl, serviceConfig } from '../../helpers/services.ts';
 import { tcpProxy } from '../../helpers/tcp-proxy.ts';
+import { ackedBytes, spawnShipper } from './shipper-process.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
+export { exited } from './shipper-process.ts';
 
 export interface Chain {
   config: LogFlowConfig;
@@ -137,28 +138,15 @@ export async function startChain(options: { elasticsearchUrl?: string } = {}): P
     sink,
     es,
     startShipper(file) {
-      const child = spawn(
-        process.execPath,
-        [
-          join(ROOT, 'bin/logflow.js'),
-          'ship',
-          file,
-          '--checkpoint',
-          checkpoint,
-          '--topic',
-          raw,
-          '--poll-ms',
-          '20',
-        ],
-        {
-          cwd: ROOT,
-          env: { ...process.env, LOG_LEVEL: process.env.CHAIN_SHIPPER_LOG ?? 'warn' },
-          stdio: ['ignore', 'ignore', 'pipe'],
+      const child = spawnShipper({
+        file,
+        checkpoint,
+        topic: raw,
+        logLevel: process.env.CHAIN_SHIPPER_LOG ?? 'warn',
+        // The tail is kept for failure messages.
+        onStderr: (d) => {
+          shipperLog = (shipperLog + d).slice(-8_000);
         },
-      );
-      // Drained so the child never blocks on a full pipe; the tail is kept for failure messages.
-      child.stderr?.on('data', (d) => {
-        shipperLog = (shipperLog + d).slice(-8_000);
       });
       children.add(child);
       return child;
@@ -171,17 +159,7 @@ export async function startChain(options: { elasticsearchUrl?: string } = {}): P
         return '';
       }
     },
-    ackedBytes() {
-      try {
-        const cp = JSON.parse(readFileSync(checkpoint, 'utf8'));
-        return Object.values(cp.files as Record<string, { offset: number }>).reduce(
-          (s, e) => s + e.offset,
-          0,
-        );
-      } catch {
-        return 0;
-      }
-    },
+    ackedBytes: () => ackedBytes(checkpoint),
     async rawRecords() {
       const out: RawLog[] = [];
       for (let p = 0; p < config.partitions; p++) {
@@ -233,11 +211,6 @@ export async function startChain(options: { elasticsearchUrl?: string } = {}): P
     },
   };
 }
-
-export const exited = (child: ChildProcess): Promise<void> =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((r) => child.once('exit', () => r()));
 
 /** A TCP proxy to Elasticsearch the test can cut (refuse and drop connections) and restore. */
 export const elasticsearchProxy = () => tcpProxy(serviceConfig().elasticsearchUrl, 9200);

@@ -1,23 +1,15 @@
-/**
- * The shipper as a real process on real Kafka + Schema Registry: N numbered lines are appended to
- * a file while it is rotated by rename, the shipper is killed with -9 and restarted, and the file
- * is rotated by copytruncate. Every line must reach logs-raw (Avro); duplicates are allowed only
- * for the tail that was unacknowledged at the kill, and they must carry the same id after parse.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
 import {
   closeSync,
   copyFileSync,
   mkdtempSync,
   openSync,
-  readFileSync,
   renameSync,
   rmSync,
   truncateSync,
   writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../common/config.ts';
 import { parseRawLog, type RawLog } from '../../../pipeline/parse/index.ts';
@@ -30,47 +22,13 @@ import {
   schemaRegistry,
   startMember,
 } from '../topology/kafka-helpers.ts';
+import { ackedBytes, exited, spawnShipper } from './shipper-process.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'shipper-kafka-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const line = (i: number) =>
   `2025-10-23 14:32:15 INFO [order-service] shipped line ${String(i).padStart(7, '0')}\n`;
-
-function startShipper(file: string, topic: string, checkpoint: string): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'bin/logflow.js'),
-      'ship',
-      file,
-      '--checkpoint',
-      checkpoint,
-      '--topic',
-      topic,
-      '--poll-ms',
-      '20',
-    ],
-    { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  child.stderr?.on('data', () => {}); // drained so the child never blocks on a full pipe
-  return child;
-}
-
-const exited = (child: ChildProcess) =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((r) => child.once('exit', () => r()));
-
-function ackedOffset(checkpoint: string): number {
-  try {
-    const cp = JSON.parse(readFileSync(checkpoint, 'utf8'));
-    return Object.values(cp.files as Record<string, { offset: number }>).reduce((s, e) => s + e.offset, 0);
-  } catch {
-    return 0;
-  }
-}
 
 describe('shipper on Kafka', () => {
   it('delivers every line across rename rotation, kill -9 + restart and copytruncate', async () => {
@@ -88,9 +46,9 @@ describe('shipper on Kafka', () => {
     };
 
     write(2000);
-    let shipper = startShipper(file, topic, checkpoint);
+    let shipper = spawnShipper({ file, topic, checkpoint });
     try {
-      await waitFor(() => ackedOffset(checkpoint) > 0, { what: 'first acknowledgement', timeoutMs: 60_000 });
+      await waitFor(() => ackedBytes(checkpoint) > 0, { what: 'first acknowledgement', timeoutMs: 60_000 });
       write(1000);
       // Rename rotation: the writer keeps its old descriptor for a moment, then reopens the path.
       renameSync(file, `${file}.1`);
@@ -98,7 +56,7 @@ describe('shipper on Kafka', () => {
       closeSync(fd);
       fd = openSync(file, 'a');
       write(2000);
-      await waitFor(() => ackedOffset(checkpoint) > 2000 * line(0).length, {
+      await waitFor(() => ackedBytes(checkpoint) > 2000 * line(0).length, {
         what: 'progress after rotation',
       });
       // Crash in the middle of a stream of writes.
@@ -106,9 +64,9 @@ describe('shipper on Kafka', () => {
       shipper.kill('SIGKILL');
       await exited(shipper);
       write(1500); // written while no shipper runs
-      shipper = startShipper(file, topic, checkpoint);
+      shipper = spawnShipper({ file, topic, checkpoint });
       write(1000);
-      await waitFor(() => ackedOffset(checkpoint) > 9000 * line(0).length, {
+      await waitFor(() => ackedBytes(checkpoint) > 9000 * line(0).length, {
         what: 'catching up after restart',
         timeoutMs: 60_000,
       });
