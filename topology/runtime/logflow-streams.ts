@@ -280,6 +280,7 @@ export class LogFlowStreams {
     const created: TaskState[] = [];
     const reused: string[] = [];
     const assignedKeys = new Set<string>();
+    const changelogEnd = this.changelogEnds();
     for (const tp of partitions) {
       const key = this.taskKey(tp.topic, tp.partition);
       if (!key) continue;
@@ -308,7 +309,7 @@ export class LogFlowStreams {
       this.tasks.set(key, state);
       created.push(state);
       if (kept) {
-        if (await this.catchUp(kept.task, kept.changelogEnds)) {
+        if (await this.catchUp(kept.task, kept.changelogEnds, changelogEnd)) {
           reused.push(key);
           continue;
         }
@@ -332,13 +333,17 @@ export class LogFlowStreams {
    * revoked (nothing when the partition came straight back). False when a changelog is now shorter
    * than when the task was revoked: the kept state cannot be trusted then.
    */
-  private async catchUp(task: Task, changelogEnds: Map<string, number>): Promise<boolean> {
+  private async catchUp(
+    task: Task,
+    changelogEnds: Map<string, number>,
+    changelogEnd: (topic: string, partition: number) => Promise<number>,
+  ): Promise<boolean> {
     const started = performance.now();
     let total = 0;
     for (const store of task.loggedStores) {
       const topic = task.changelogTopic(store);
       const from = changelogEnds.get(store);
-      const end = await this.changelogEnd(topic, task.partition);
+      const end = await changelogEnd(topic, task.partition);
       if (from === undefined || end < from) return false;
       if (end === from) continue;
       total += await this.restoreStore(task, store, from);
@@ -353,9 +358,20 @@ export class LogFlowStreams {
     return true;
   }
 
-  private async changelogEnd(topic: string, partition: number): Promise<number> {
-    const ends = await this.config.transport.endOffsets(topic);
-    return ends.find((e) => e.partition === partition)?.offset ?? 0;
+  /**
+   * A reader of changelog end offsets for one rebalance callback: each topic's ends are asked once,
+   * not once per task and store (every task of a store shares its changelog topic).
+   */
+  private changelogEnds(): (topic: string, partition: number) => Promise<number> {
+    const byTopic = new Map<string, Promise<TopicPartitionOffset[]>>();
+    return async (topic, partition) => {
+      let ends = byTopic.get(topic);
+      if (!ends) {
+        ends = this.config.transport.endOffsets(topic);
+        byTopic.set(topic, ends);
+      }
+      return (await ends).find((e) => e.partition === partition)?.offset ?? 0;
+    };
   }
 
   private async restore(task: Task): Promise<void> {
@@ -439,6 +455,7 @@ export class LogFlowStreams {
 
   /** Drops revoked tasks, keeping those whose state is known to match their changelogs. */
   private async keepOrClose(keys: Set<string>, committed: boolean): Promise<void> {
+    const changelogEnd = this.changelogEnds();
     for (const key of keys) {
       const { task } = this.tasks.get(key)!;
       this.tasks.delete(key);
@@ -456,7 +473,7 @@ export class LogFlowStreams {
       try {
         const changelogEnds = new Map<string, number>();
         for (const store of task.loggedStores)
-          changelogEnds.set(store, await this.changelogEnd(task.changelogTopic(store), task.partition));
+          changelogEnds.set(store, await changelogEnd(task.changelogTopic(store), task.partition));
         this.kept.set(key, { task, changelogEnds, at: Date.now() });
       } catch (err) {
         this.log.warn({ task: task.id, err: describeError(err) }, 'could not keep a revoked task');
