@@ -189,8 +189,17 @@ describe('KafkaTransport on the real broker', () => {
     await good.send([msg(changelog, 'k1', 'committed', { partition: 1 })]);
     await good.commit();
     await txnProducer.disconnect();
-    const after = await read(1, 500);
-    expect(after.map((m) => m.value!.toString())).toEqual(['committed']);
+    // The coordinator writes the commit marker after commit() returns, so the last stable offset
+    // (where a read_committed read ends) may lag a moment: read again until the record is stable.
+    let after: string[] = [];
+    await waitFor(
+      async () => {
+        after = (await read(1, 500)).map((m) => m.value!.toString());
+        return after.length > 0;
+      },
+      { what: 'the committed write to become stable' },
+    );
+    expect(after).toEqual(['committed']);
   });
 
   it('pauses and resumes a partition', async () => {
