@@ -2,6 +2,10 @@
  * Turning our outgoing messages into kafkajs produce requests: partitions chosen before sending
  * (so every record's offset can be told from the per-partition base offsets the broker returns),
  * requests cut so no partition's record batch passes the broker's limit, and per-record acks.
+ *
+ * Everything here runs once per produced record, so it works on small integers — a message's
+ * topic-partition is a "slot" number found through the topic's partition array — instead of
+ * building a `topic\0partition` string and a Map entry per record.
  */
 // First: kafkajs must bind the linear per-partition grouping (see the module).
 import './kafkajs-linear-grouping.ts';
@@ -74,32 +78,75 @@ export function approximateSize(m: OutgoingMessage): number {
 }
 
 /**
- * Ends (exclusive) of consecutive runs of `messages` in which no topic-partition passes
- * `maxBytes` (a single larger record travels alone).
+ * How one send goes out: each message's topic-partition slot, and the ends (exclusive) of the
+ * consecutive runs of messages sent as one request each.
  */
-export function chunkEnds(
+export interface ProducePlan {
+  partitions: Int32Array;
+  /** Slot of each message: an index into slotTopics / slotPartitions. */
+  slots: Int32Array;
+  slotTopics: string[];
+  slotPartitions: number[];
+  /** Slot per partition, per topic (for reading the broker's answer back). */
+  slotsByTopic: Map<string, number[]>;
+  /** Ends (exclusive) of runs of messages in which no topic-partition passes the byte limit. */
+  ends: number[];
+}
+
+/**
+ * Plans a send of `messages` with their `partitions`: slots, and request boundaries such that no
+ * topic-partition of a request gets more than `maxBytes` (a single larger record travels alone).
+ */
+export function planProduce(
   messages: OutgoingMessage[],
   partitions: Int32Array,
   maxBytes = MAX_PARTITION_BYTES,
-): number[] {
+): ProducePlan {
+  const n = messages.length;
+  const slots = new Int32Array(n);
+  const slotTopics: string[] = [];
+  const slotPartitions: number[] = [];
+  const slotsByTopic = new Map<string, number[]>();
+  const bytes: number[] = [];
+  const touched: number[] = [];
   const ends: number[] = [];
-  let bytes = new Map<string, number>();
+  // Most sends go to one topic: remember the last topic's slot array instead of a Map lookup.
+  let lastTopic: string | undefined;
+  let lastSlots: number[] = [];
   let start = 0;
-  for (let i = 0; i < messages.length; i++) {
-    const key = `${messages[i].topic}\u0000${partitions[i]}`;
-    const size = approximateSize(messages[i]);
-    const sofar = bytes.get(key) ?? 0;
-    if (sofar + size > maxBytes && i > start) {
+  for (let i = 0; i < n; i++) {
+    const m = messages[i];
+    if (m.topic !== lastTopic) {
+      lastTopic = m.topic;
+      let list = slotsByTopic.get(m.topic);
+      if (!list) {
+        list = [];
+        slotsByTopic.set(m.topic, list);
+      }
+      lastSlots = list;
+    }
+    const partition = partitions[i];
+    let slot = lastSlots[partition];
+    if (slot === undefined) {
+      slot = slotTopics.length;
+      lastSlots[partition] = slot;
+      slotTopics.push(m.topic);
+      slotPartitions.push(partition);
+      bytes.push(0);
+    }
+    slots[i] = slot;
+    const size = approximateSize(m);
+    if (bytes[slot] + size > maxBytes && i > start) {
       ends.push(i);
       start = i;
-      bytes = new Map();
-      bytes.set(key, size);
-    } else {
-      bytes.set(key, sofar + size);
+      for (const s of touched) bytes[s] = 0;
+      touched.length = 0;
     }
+    if (bytes[slot] === 0) touched.push(slot);
+    bytes[slot] += size;
   }
-  ends.push(messages.length);
-  return ends;
+  ends.push(n);
+  return { partitions, slots, slotTopics, slotPartitions, slotsByTopic, ends };
 }
 
 /** kafkajs topic batches of `messages[start, end)` with their explicit partitions. */
@@ -109,13 +156,19 @@ export function toTopicMessages(
   start = 0,
   end = messages.length,
 ): TopicMessages[] {
-  const byTopic = new Map<string, Message[]>();
+  const out: TopicMessages[] = [];
+  let lastTopic: string | undefined;
+  let list: Message[] = [];
   for (let i = start; i < end; i++) {
     const m = messages[i];
-    let list = byTopic.get(m.topic);
-    if (!list) {
-      list = [];
-      byTopic.set(m.topic, list);
+    if (m.topic !== lastTopic) {
+      lastTopic = m.topic;
+      const existing = out.find((t) => t.topic === m.topic);
+      if (existing) list = existing.messages;
+      else {
+        list = [];
+        out.push({ topic: m.topic, messages: list });
+      }
     }
     list.push({
       key: m.key,
@@ -125,8 +178,6 @@ export function toTopicMessages(
       headers: m.headers,
     });
   }
-  const out: TopicMessages[] = [];
-  for (const [topic, list] of byTopic) out.push({ topic, messages: list });
   return out;
 }
 
@@ -137,17 +188,21 @@ export function toTopicMessages(
 export function fillAcks(
   acks: RecordAck[],
   messages: OutgoingMessage[],
-  partitions: Int32Array,
+  plan: ProducePlan,
   meta: RecordMetadata[],
   start = 0,
   end = messages.length,
 ): void {
-  const next = new Map<string, number>();
-  for (const r of meta) next.set(`${r.topicName}\u0000${r.partition}`, Number(r.baseOffset));
+  const next = new Array<number>(plan.slotTopics.length).fill(-1);
+  for (const r of meta) {
+    const slot = plan.slotsByTopic.get(r.topicName)?.[r.partition];
+    if (slot !== undefined) next[slot] = Number(r.baseOffset);
+  }
+  const { slots, partitions } = plan;
   for (let i = start; i < end; i++) {
-    const key = `${messages[i].topic}\u0000${partitions[i]}`;
-    const offset = next.get(key) ?? -1;
-    if (offset >= 0) next.set(key, offset + 1);
+    const slot = slots[i];
+    const offset = next[slot];
+    if (offset >= 0) next[slot] = offset + 1;
     acks[i] = { topic: messages[i].topic, partition: partitions[i], offset };
   }
 }

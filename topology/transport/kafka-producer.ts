@@ -26,8 +26,8 @@ import { isKafkaErrorType, toLogFlowError } from './kafka-errors.ts';
 import {
   approximateSize,
   assignPartitions,
-  chunkEnds,
   fillAcks,
+  planProduce,
   toTopicMessages,
 } from './kafka-produce-batch.ts';
 import type {
@@ -57,6 +57,7 @@ const MAX_COALESCED_BYTES = 8 * 1024 * 1024;
 
 /** Takes the first queued sends, in order, up to MAX_COALESCED_BYTES (always at least one). */
 function takeCoalesced(queue: QueuedSend[]): QueuedSend[] {
+  if (queue.length === 1) return queue.splice(0, 1);
   let bytes = 0;
   let n = 0;
   while (n < queue.length) {
@@ -173,16 +174,17 @@ export class KafkaProducer implements Producer {
   private async sendInOrder(messages: OutgoingMessage[]): Promise<RecordAck[]> {
     await this.connect();
     const partitions = await assignPartitions(messages, this.options.partitionCount);
+    const plan = planProduce(messages, partitions);
     const acks: RecordAck[] = new Array(messages.length);
     let start = 0;
-    for (const end of chunkEnds(messages, partitions)) {
+    for (const end of plan.ends) {
       try {
         const meta = await this.producer.sendBatch({
           topicMessages: toTopicMessages(messages, partitions, start, end),
           acks: -1,
           compression: CompressionTypes.None,
         });
-        fillAcks(acks, messages, partitions, meta, start, end);
+        fillAcks(acks, messages, plan, meta, start, end);
       } catch (err) {
         throw toLogFlowError(err, 'produce');
       }
@@ -242,7 +244,7 @@ class KafkaTransactionImpl implements Transaction {
     if (messages.length === 0) return;
     const partitions = await assignPartitions(messages, this.partitionCount);
     let start = 0;
-    for (const end of chunkEnds(messages, partitions)) {
+    for (const end of planProduce(messages, partitions).ends) {
       try {
         await this.txn.sendBatch({
           topicMessages: toTopicMessages(messages, partitions, start, end),
