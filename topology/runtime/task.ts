@@ -1,4 +1,4 @@
-import { merge, type Observable, Subject, type Subscription } from 'rxjs';
+import { merge, type Observable, type Subscription } from 'rxjs';
 import { describeError, LogFlowError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { StreamRecord } from '../record.ts';
@@ -17,6 +17,7 @@ import {
   type ErrorKind,
   type ProcessingErrorHandler,
 } from './error-handlers.ts';
+import { FanOut } from './fan-out.ts';
 import type { TopologyMetrics } from './metrics.ts';
 
 type AnyRecord = StreamRecord<unknown, unknown>;
@@ -49,7 +50,7 @@ interface Punctuator {
 
 interface SourceEntry {
   node: SourceNode;
-  subject: Subject<AnyRecord>;
+  subject: FanOut<AnyRecord>;
   /** The source node's counters (looked up once, not per record). */
   counted: { in: number; out: number };
 }
@@ -423,7 +424,7 @@ export class Task {
     for (const name of this.subtopology.nodes) {
       const node = topology.nodes.get(name)!;
       if (node.kind === 'source') {
-        const subject = new Subject<AnyRecord>();
+        const subject = new FanOut<AnyRecord>();
         const counted = this.count(name);
         for (const raw of node.topics) {
           this.sources.set(topology.topicName(raw, this.env.applicationId), { node, subject, counted });
@@ -448,7 +449,7 @@ export class Task {
         );
         continue;
       }
-      const subject = new Subject<AnyRecord>();
+      const subject = new FanOut<AnyRecord>();
       const ctx = this.stageContext(name, node.stores);
       this.subscriptions.push(
         input.pipe(node.stage(ctx)).subscribe({
