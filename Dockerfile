@@ -8,5 +8,7 @@ COPY . .
 ENV NODE_ENV=production PORT=8000
 EXPOSE 8000
 USER node
-ENTRYPOINT ["node", "bin/logflow.js"]
+# A larger young generation: stream processing allocates fast and most of it dies within a batch
+# (see README "Performance": ~1.5x the stateless stage throughput).
+ENTRYPOINT ["node", "--max-semi-space-size=64", "bin/logflow.js"]
 CMD ["start"]
