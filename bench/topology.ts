@@ -41,7 +41,7 @@ export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
-      records: { type: 'string', default: '200000' },
+      records: { type: 'string', default: '1000000' },
       partitions: { type: 'string', default: '6' },
       keys: { type: 'string', default: '50' },
       concurrency: { type: 'string', default: '6' },
