@@ -14,6 +14,7 @@ import { createRequire, Module } from 'node:module';
 // Same loader, same timing: the per-record produce encoder replacement.
 import './kafkajs-record-encoding.ts';
 import './kafkajs-fetch-decoding.ts';
+import './kafkajs-produce-encoding.ts';
 
 type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
 
