@@ -60,7 +60,15 @@ function profileFlags(role: string): string[] {
 }
 
 function startStage(role: string, args: StageArgs): Promise<StageProcess> {
-  const nodeArgs = [...profileFlags(role), '--max-semi-space-size=64', '--import', 'tsx', STAGE_SCRIPT, role, JSON.stringify(args)];
+  const nodeArgs = [
+    ...profileFlags(role),
+    '--max-semi-space-size=64',
+    '--import',
+    'tsx',
+    STAGE_SCRIPT,
+    role,
+    JSON.stringify(args),
+  ];
   const child = spawn(process.execPath, nodeArgs, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
