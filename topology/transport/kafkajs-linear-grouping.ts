@@ -11,7 +11,8 @@
  * module imported kafkajs earlier) the original stays in use; `kafkajsGroupingPatched()` says which.
  */
 import { createRequire, Module } from 'node:module';
-// Same loader, same timing: the per-record produce encoder replacement.
+// Same loader, same timing: the other kafkajs replacements (record encoder and CRC32C, fetch
+// decoding, produce request), so importing this one module installs them all.
 import './kafkajs-record-encoding.ts';
 import './kafkajs-fetch-decoding.ts';
 import './kafkajs-produce-encoding.ts';
