@@ -1,3 +1,5 @@
+// First: kafkajs loads with LogFlow's replacements of its internals (see the module).
+import '../../topology/transport/kafkajs-linear-grouping.ts';
 import { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';

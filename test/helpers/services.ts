@@ -6,6 +6,9 @@
  *
  * URLs come from common/config.ts (the environment or the `logflow services up` defaults).
  */
+// First: kafkajs must load with LogFlow's replacements of its internals, so raw kafkajs clients in
+// tests exercise the same encoding and decoding as the transport (see the module).
+import '../../topology/transport/kafkajs-linear-grouping.ts';
 import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Redis } from 'ioredis';
