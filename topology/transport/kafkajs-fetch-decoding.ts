@@ -22,11 +22,9 @@
  * test/unit/topology/kafkajs-fetch-decoding.test.ts compares them with the original modules.
  * Imported by kafkajs-linear-grouping.ts, which every transport module imports before kafkajs.
  */
-import { createRequire, Module } from 'node:module';
+import { replaceCachedModule, require } from './kafkajs-module-cache.ts';
 // Its CRC32C replacement must be in place before this module loads kafkajs' record-batch code.
 import './kafkajs-record-encoding.ts';
-
-const require = createRequire(import.meta.url);
 
 interface DecoderLike {
   buffer: Buffer;
@@ -362,14 +360,6 @@ export function createBatchClass(
   return Batch;
 }
 
-function replace(path: string, exports: unknown): void {
-  const mod = new Module(path);
-  mod.filename = path;
-  mod.loaded = true;
-  mod.exports = exports;
-  require.cache[path] = mod;
-}
-
 const FETCH = 'kafkajs/src/protocol/requests/fetch';
 /** The fetch responses that bind decodeMessages (v6, v9 and v10 reuse these). */
 const DECODE_MESSAGES_IMPORTERS = ['v4', 'v5', 'v7', 'v8', 'v11'].map((v) => `${FETCH}/${v}/response.js`);
@@ -402,7 +392,10 @@ function install(): Installed {
       RecordBatchDecoder: require('kafkajs/src/protocol/recordBatch/v0/decoder.js'),
       MAGIC_BYTE: require('kafkajs/src/protocol/recordBatch/v0/index.js').MAGIC_BYTE,
     };
-    replace(decodePath, Object.assign(createDecodeMessages(deps), { isLogflowFetchDecoder: true }));
+    replaceCachedModule(
+      decodePath,
+      Object.assign(createDecodeMessages(deps), { isLogflowFetchDecoder: true }),
+    );
     decodeMessages = true;
   }
   let batch = cache[batchPath]?.exports?.isLogflowBatch === true;
@@ -410,7 +403,7 @@ function install(): Installed {
     const Original = require(batchPath) as BatchClass;
     const Long = require('kafkajs/src/utils/long.js') as LongClass;
     const filterAborted = require('kafkajs/src/consumer/filterAbortedMessages.js') as FilterAborted;
-    replace(
+    replaceCachedModule(
       batchPath,
       Object.assign(createBatchClass(Original, Long, filterAborted), { isLogflowBatch: true }),
     );

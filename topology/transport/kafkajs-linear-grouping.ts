@@ -10,7 +10,7 @@
  * module of this transport imports it first. When kafkajs' producer was already loaded (another
  * module imported kafkajs earlier) the original stays in use; `kafkajsGroupingPatched()` says which.
  */
-import { createRequire, Module } from 'node:module';
+import { replaceCachedModule, require } from './kafkajs-module-cache.ts';
 // Same loader, same timing: the other kafkajs replacements (record encoder and CRC32C, fetch
 // decoding, produce request), so importing this one module installs them all.
 import './kafkajs-record-encoding.ts';
@@ -44,8 +44,6 @@ export function groupMessagesPerPartition({
   return result;
 }
 
-const require = createRequire(import.meta.url);
-
 function install(): boolean {
   let target: string;
   let sendMessages: string;
@@ -58,11 +56,7 @@ function install(): boolean {
   const cache = require.cache;
   // Too late: the producer already bound the original.
   if (cache[sendMessages]) return cache[target]?.exports === groupMessagesPerPartition;
-  const mod = new Module(target);
-  mod.filename = target;
-  mod.loaded = true;
-  mod.exports = groupMessagesPerPartition;
-  cache[target] = mod;
+  replaceCachedModule(target, groupMessagesPerPartition);
   return true;
 }
 

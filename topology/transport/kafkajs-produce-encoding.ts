@@ -15,12 +15,10 @@
  * .test.ts compares random requests with a private copy of the original module graph).
  * Imported by kafkajs-linear-grouping.ts, which every transport module imports before kafkajs.
  */
-import { createRequire, Module } from 'node:module';
+import { replaceCachedModule, require } from './kafkajs-module-cache.ts';
 // Evaluated first: it installs the record encoder we bind below, and its own install check looks
 // for the produce request in the module cache, which this module fills.
 import { crc32c } from './kafkajs-record-encoding.ts';
-
-const require = createRequire(import.meta.url);
 
 interface EncoderLike {
   buf: Buffer;
@@ -367,11 +365,7 @@ function install(): boolean {
     // The record encoder it binds, for the test that both replacements are in use together.
     { isLogflowProduceEncoder: true, recordEncoder: record },
   );
-  const mod = new Module(producePath);
-  mod.filename = producePath;
-  mod.loaded = true;
-  mod.exports = replacement;
-  cache[producePath] = mod;
+  replaceCachedModule(producePath, replacement);
   return true;
 }
 

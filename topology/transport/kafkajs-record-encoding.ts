@@ -13,9 +13,7 @@
  * values that are not strings or Buffers, non-integer or huge deltas) goes to kafkajs' own code.
  * Imported first by kafkajs-linear-grouping.ts, which every transport module imports before kafkajs.
  */
-import { createRequire, Module } from 'node:module';
-
-const require = createRequire(import.meta.url);
+import { replaceCachedModule, require } from './kafkajs-module-cache.ts';
 
 interface EncoderLike {
   buf: Buffer;
@@ -210,14 +208,6 @@ export function crc32c(buffer: Uint8Array): number {
   return (crc ^ -1) >>> 0;
 }
 
-function replace(path: string, exports: unknown): void {
-  const mod = new Module(path);
-  mod.filename = path;
-  mod.loaded = true;
-  mod.exports = exports;
-  require.cache[path] = mod;
-}
-
 interface Installed {
   record: boolean;
   crc: boolean;
@@ -247,13 +237,13 @@ function install(): Installed {
     const replacement = Object.assign(createRecordEncoder(Encoder.prototype, original), {
       isLogflowRecordEncoder: true,
     });
-    replace(recordPath, replacement);
+    replaceCachedModule(recordPath, replacement);
     record = true;
   }
   let crc = cache[crcPath]?.exports === crc32c;
   const crcIndex = require.resolve('kafkajs/src/protocol/recordBatch/crc32C/index.js');
   if (!cache[crcIndex] && !cache[batchPath] && !cache[decodePath]) {
-    replace(crcPath, crc32c);
+    replaceCachedModule(crcPath, crc32c);
     crc = true;
   }
   return { record, crc };

@@ -6,18 +6,9 @@ import {
   toTopicMessages,
 } from '../../../topology/transport/kafka-produce-batch.ts';
 import type { OutgoingMessage, RecordAck } from '../../../topology/transport/transport.ts';
+import { seededRandom } from '../../helpers/seeded-random.ts';
 
-/** A seeded PRNG (mulberry32) so a failing case can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function randomSend(random: () => number) {
   const topics = ['a', 'b', 'c'].slice(0, 1 + Math.floor(random() * 3));

@@ -9,6 +9,7 @@ import {
 } from '../../../topology/transport/kafkajs-fetch-decoding.ts';
 import { crc32c } from '../../../topology/transport/kafkajs-record-encoding.ts';
 import '../../../topology/transport/kafka-transport.ts';
+import { seededRandom } from '../../helpers/seeded-random.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -51,17 +52,7 @@ const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') 
   RecordBatch: (args: Record<string, unknown>) => Promise<{ buffer: Buffer }>;
 };
 
-/** Deterministic PRNG so a failure reproduces. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 type Rng = () => number;
 const pick = <T>(next: Rng, items: readonly T[]): T => items[Math.floor(next() * items.length)];
 const int = (next: Rng, max: number) => Math.floor(next() * max);

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { kafkajsProduceEncodingPatched } from '../../../topology/transport/kafkajs-produce-encoding.ts';
 import { kafkajsRecordEncodingPatched } from '../../../topology/transport/kafkajs-record-encoding.ts';
 import '../../../topology/transport/kafka-transport.ts';
+import { seededRandom } from '../../helpers/seeded-random.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -59,17 +60,7 @@ const patchedProduce = require(PRODUCE) as ProduceFn & {
 };
 const Long = require('kafkajs/src/utils/long.js') as { fromValue(v: unknown): unknown };
 
-/** Deterministic PRNG so a failure reproduces. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const TEXTS = ['', 'a', 'key-17', 'ünïcødé', '日本語のキー', '🙂 emoji', 'x'.repeat(300)];
 const NOW = 1_733_443_200_000;

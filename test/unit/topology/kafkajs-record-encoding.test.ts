@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 // Imported before kafkajs, as the transport does.
 import { crc32c, kafkajsRecordEncodingPatched } from '../../../topology/transport/kafkajs-record-encoding.ts';
 import '../../../topology/transport/kafka-transport.ts';
+import { seededRandom } from '../../helpers/seeded-random.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -31,17 +32,7 @@ const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') 
   RecordBatch: (args: Record<string, unknown>) => Promise<Encoded>;
 };
 
-/** Deterministic PRNG so a failure reproduces. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function randomBytes(next: () => number, max: number): Buffer {
   const buf = Buffer.alloc(Math.floor(next() * max));

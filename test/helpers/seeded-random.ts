@@ -1,0 +1,14 @@
+/**
+ * A deterministic PRNG (mulberry32): the same seed gives the same sequence, so a randomized test
+ * that fails names its seed and the case replays exactly. Values in [0, 1), like Math.random.
+ */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
