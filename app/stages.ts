@@ -16,6 +16,7 @@ import { createElasticsearchSink } from '../connectors/elasticsearch/sink.ts';
 import { createShipper } from '../connectors/file/file-source.ts';
 import { createRedisMaterialiser } from '../connectors/redis/materialiser.ts';
 import { createSearchStoreSink } from '../connectors/search-store/sink.ts';
+import { PgDeliveryLedger } from '../connectors/webhook/pg-delivery-ledger.ts';
 import { createWebhookConnector } from '../connectors/webhook/webhook-connector.ts';
 import {
   aggregateStreamsConfig,
@@ -26,6 +27,8 @@ import { alertStreamsConfig, alertTopicSpecs, buildAlertTopology } from '../pipe
 import { triggeredAlertsSink } from '../pipeline/alert/history-recorder.ts';
 import { startGenerator } from '../pipeline/generator/index.ts';
 import { buildParseTopology, parseStreamsConfig, parseTopicSpecs } from '../pipeline/parse/parse-topology.ts';
+import type { PostgresDatabase } from '../storage/db/postgres-database.ts';
+import type { Database } from '../storage/db/types.ts';
 import type { ParsedLog } from '../storage/logs/types.ts';
 import { LogFlowStreams, type Topology } from '../topology/index.ts';
 import type { TopicSpec } from '../topology/transport/transport.ts';
@@ -266,6 +269,7 @@ const stages: Stage[] = [
         transport: ctx.transport,
         serde: ctx.serdes.alerts,
         secret: await resolveWebhookSecret(db, ctx.config),
+        ledger: sharedLedger(db),
         registry: ctx.registry,
       });
       await connector.start();
@@ -273,6 +277,19 @@ const stages: Stage[] = [
     },
   },
 ];
+
+/**
+ * Webhook processes on several hosts share one consumer group, so in the distributed mode the
+ * delivery ledger lives in the shared PostgreSQL database: after a rebalance the new owner of a
+ * partition sees what the previous one delivered. The embedded mode is a single process, so the
+ * connector's default — its own SQLite file in the data dir — is already shared by everyone who
+ * delivers (and keeps the deliveries recorded before this change).
+ */
+function sharedLedger(db: Database): PgDeliveryLedger | undefined {
+  return db.kind === 'postgres' && 'pool' in db
+    ? new PgDeliveryLedger((db as PostgresDatabase).pool)
+    : undefined;
+}
 
 export function stageNamed(name: string): Stage | undefined {
   return stages.find((s) => s.name === name);

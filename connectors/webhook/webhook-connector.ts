@@ -34,7 +34,10 @@ export interface WebhookConnectorOptions {
   groupId?: string;
   /** IPs/CIDRs allowed although private (config.webhookAllowList). */
   allowList?: readonly string[];
-  /** Where delivery progress is kept. Default: SQLite file `<dataDir>/webhook-deliveries.sqlite`. */
+  /**
+   * Where delivery progress is kept. Default: SQLite file `<dataDir>/webhook-deliveries.sqlite`
+   * (one process). Processes sharing a consumer group must share it: `PgDeliveryLedger`.
+   */
   ledger?: DeliveryLedger;
   dataDir?: string;
   retry?: Partial<RetryPolicy>;
@@ -105,7 +108,7 @@ class KafkaWebhookConnector implements WebhookConnector {
   }
 
   async start(): Promise<void> {
-    this.ledger.prune(Date.now() - 7 * 24 * 3_600_000);
+    await this.ledger.prune(Date.now() - 7 * 24 * 3_600_000);
     const consumer = this.options.transport.consumer({
       groupId: this.options.groupId ?? 'logflow-webhooks',
       fromBeginning: true,
@@ -131,7 +134,7 @@ class KafkaWebhookConnector implements WebhookConnector {
     this.dispatcher.stop();
     await this.commitChain.catch(() => {});
     await this.consumer?.disconnect();
-    this.ledger.close();
+    await this.ledger.close();
   }
 
   private async onBatch(batch: Batch): Promise<void> {

@@ -94,8 +94,8 @@ describe('API on PostgreSQL, Elasticsearch and Redis', () => {
   const auth = () => ({ authorization: `Bearer ${token}` });
 
   it('migrated from empty, and the JWT secret was generated once into system_config', async () => {
-    const { rows } = await db.pool.query('SELECT version FROM schema_migrations');
-    expect(rows).toEqual([{ version: '001' }]);
+    const { rows } = await db.pool.query('SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows).toEqual([{ version: '001' }, { version: '002' }]);
     expect(typeof (await db.systemConfig.get('internal.jwt_secret'))).toBe('string');
   });
 

@@ -28,6 +28,8 @@ describe('PostgreSQL database (real server, a random database from empty)', () =
       'system_config',
       'triggered_alerts',
       'users',
+      'webhook_deliveries',
+      'webhook_delivery_claims',
     ]);
   });
 

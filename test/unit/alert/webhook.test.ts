@@ -325,6 +325,41 @@ describe('webhook dispatcher', () => {
     expect(ledger.all()[0]).toMatchObject({ status: 'pending', attempts: 1 });
   });
 
+  it('two dispatchers sharing a ledger: one POSTs, the other waits for the claim and then skips', async () => {
+    const r = await receiver();
+    const ledger = new MemoryDeliveryLedger();
+    const a = new WebhookDispatcher({
+      secret: SECRET,
+      guard: new TargetGuard(['127.0.0.1']),
+      ledger,
+      claimRetryMs: 10,
+    });
+    const b = new WebhookDispatcher({
+      secret: SECRET,
+      guard: new TargetGuard(['127.0.0.1']),
+      ledger,
+      claimRetryMs: 10,
+    });
+    dispatchers.push(a, b);
+    const evt = event({ targets: [{ url: r.url, format: 'json' }] });
+    expect(await Promise.all([a.dispatch(evt), b.dispatch(evt)])).toEqual([true, true]);
+    expect(r.requests).toHaveLength(1);
+    expect(ledger.all()).toMatchObject([{ status: 'succeeded', attempts: 1 }]);
+  });
+
+  it('memory ledger claims: exclusive until released or expired, renewable by the owner', async () => {
+    const ledger = new MemoryDeliveryLedger();
+    expect(await ledger.claim('e', 'u', 'a', 60_000)).toBe(true);
+    expect(await ledger.claim('e', 'u', 'b', 60_000)).toBe(false);
+    expect(await ledger.claim('e', 'u', 'a', 60_000)).toBe(true);
+    await ledger.release('e', 'u', 'b'); // not b's: stays
+    expect(await ledger.claim('e', 'u', 'b', 60_000)).toBe(false);
+    await ledger.release('e', 'u', 'a');
+    expect(await ledger.claim('e', 'u', 'b', 1)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await ledger.claim('e', 'u', 'a', 60_000)).toBe(true);
+  });
+
   it('backoff doubles up to the cap', () => {
     const p = { baseDelayMs: 1000, maxDelayMs: 60_000 };
     expect([1, 2, 3, 4, 7, 20].map((a) => backoffDelay(a, p))).toEqual([
