@@ -275,6 +275,8 @@ export class WebhookDispatcher {
   }
 
   private sleep(ms: number): Promise<void> {
+    // After stop() nothing would wake a new wait: return at once (the caller sees `stopped`).
+    if (this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(timer);

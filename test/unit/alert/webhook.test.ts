@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryDeliveryLedger } from '../../../connectors/webhook/delivery-ledger.ts';
+import { type DeliveryRecord, MemoryDeliveryLedger } from '../../../connectors/webhook/delivery-ledger.ts';
 import { backoffDelay, WebhookDispatcher } from '../../../connectors/webhook/dispatcher.ts';
 import { signWebhook, verifyWebhook } from '../../../connectors/webhook/signature.ts';
 import { embeddedIPv4, TargetGuard } from '../../../connectors/webhook/ssrf-guard.ts';
@@ -322,6 +322,24 @@ describe('webhook dispatcher', () => {
     await waitFor(() => down.requests.length === 1);
     d.stop();
     expect(await pending).toBe(false);
+    expect(ledger.all()[0]).toMatchObject({ status: 'pending', attempts: 1 });
+  });
+
+  it('stop() during an attempt leaves no wait behind: the dispatch ends at once', async () => {
+    const down = await receiver();
+    down.respond = () => 503;
+    let d: WebhookDispatcher | undefined;
+    // Stops the dispatcher right after the failed attempt is recorded, before its retry wait begins.
+    class StoppingLedger extends MemoryDeliveryLedger {
+      override async put(record: DeliveryRecord): Promise<void> {
+        await super.put(record);
+        if (record.attempts === 1) d?.stop();
+      }
+    }
+    const ledger = new StoppingLedger();
+    d = dispatcher(ledger, { baseDelayMs: 60_000, maxDelayMs: 60_000 });
+    // Without the check in sleep() this waits out the 60 s retry delay (past the test's timeout).
+    expect(await d.dispatch(event({ targets: [{ url: down.url, format: 'json' }] }))).toBe(false);
     expect(ledger.all()[0]).toMatchObject({ status: 'pending', attempts: 1 });
   });
 
