@@ -3,43 +3,17 @@
  * webhook processes — two database handles with their own pools — share deliveries and claims.
  * An unreachable server fails `beforeAll` (never a skip), as in the other PostgreSQL tests.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookDispatcher } from '../../../connectors/webhook/dispatcher.ts';
 import { PgDeliveryLedger } from '../../../connectors/webhook/pg-delivery-ledger.ts';
 import { TargetGuard } from '../../../connectors/webhook/ssrf-guard.ts';
 import { type AlertEvent, alertEventId } from '../../../pipeline/alert/types.ts';
 import { openPostgresDatabase, type PostgresDatabase } from '../../../storage/db/postgres-database.ts';
+import { TestReceiver } from '../../unit/alert/webhook-receiver.ts';
 import { randomDatabase } from '../api/pg-helpers.ts';
 
 const SECRET = 'test-secret';
 const T0 = Date.UTC(2026, 11, 5, 12, 0, 0);
-
-/** A real local receiver that answers 200 after `delayMs` (so two POSTs would overlap) and counts. */
-class SlowReceiver {
-  readonly bodies: string[] = [];
-  url = '';
-  private readonly server: Server;
-  constructor(private readonly delayMs: number) {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.bodies.push(Buffer.concat(chunks).toString('utf8'));
-        setTimeout(() => res.end(), this.delayMs);
-      });
-    });
-  }
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
-    return this;
-  }
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 let seq = 0;
 function event(url: string): AlertEvent {
@@ -88,8 +62,9 @@ describe('PgDeliveryLedger (real PostgreSQL, two processes sharing one database)
     await target.drop();
   });
 
-  async function receiver(delayMs = 0): Promise<SlowReceiver> {
-    const r = await new SlowReceiver(delayMs).start();
+  async function receiver(delayMs = 0): Promise<TestReceiver> {
+    const r = await new TestReceiver().start();
+    r.delayMs = delayMs;
     cleanups.push(() => r.close());
     return r;
   }
@@ -121,8 +96,8 @@ describe('PgDeliveryLedger (real PostgreSQL, two processes sharing one database)
     const r = await receiver();
     const evt = event(r.url);
     expect(await dispatcher(ledgerA, 'host-a').dispatch(evt)).toBe(true);
-    expect(r.bodies).toHaveLength(1);
-    const eventId = JSON.parse(r.bodies[0]).alert.id;
+    expect(r.requests.map((q) => q.body)).toHaveLength(1);
+    const eventId = JSON.parse(r.requests.map((q) => q.body)[0]).alert.id;
     expect(await ledgerB.get(eventId, r.url)).toMatchObject({
       event_id: eventId,
       url: r.url,
@@ -132,7 +107,7 @@ describe('PgDeliveryLedger (real PostgreSQL, two processes sharing one database)
     });
     // The new owner of the partition gets the uncommitted record again: nothing is sent.
     expect(await dispatcher(ledgerB, 'host-b').dispatch(evt)).toBe(true);
-    expect(r.bodies).toHaveLength(1);
+    expect(r.requests.map((q) => q.body)).toHaveLength(1);
   });
 
   it('two concurrent claimants of one (event, receiver): exactly one POST reaches the receiver', async () => {
@@ -141,8 +116,8 @@ describe('PgDeliveryLedger (real PostgreSQL, two processes sharing one database)
     const a = dispatcher(ledgerA, 'host-a');
     const b = dispatcher(ledgerB, 'host-b');
     expect(await Promise.all([a.dispatch(evt), b.dispatch(evt)])).toEqual([true, true]);
-    expect(r.bodies).toHaveLength(1);
-    const eventId = JSON.parse(r.bodies[0]).alert.id;
+    expect(r.requests.map((q) => q.body)).toHaveLength(1);
+    const eventId = JSON.parse(r.requests.map((q) => q.body)[0]).alert.id;
     expect(await ledgerA.get(eventId, r.url)).toMatchObject({ status: 'succeeded', attempts: 1 });
     // Released after the outcome was recorded: no claim row is left behind.
     const { rows } = await dbA.pool.query('SELECT * FROM webhook_delivery_claims WHERE event_id = $1', [
@@ -185,8 +160,8 @@ describe('PgDeliveryLedger (real PostgreSQL, two processes sharing one database)
     const started = Date.now();
     expect(await dispatcher(ledgerB, 'host-b').dispatch(evt)).toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(700);
-    expect(r.bodies).toHaveLength(1);
-    expect(JSON.parse(r.bodies[0]).alert.id).toBe(eventId);
+    expect(r.requests.map((q) => q.body)).toHaveLength(1);
+    expect(JSON.parse(r.requests.map((q) => q.body)[0]).alert.id).toBe(eventId);
     expect(await ledgerA.get(eventId, r.url)).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 

@@ -1,6 +1,7 @@
 /**
  * A real local HTTP receiver for webhook tests: records every request and answers with the
- * status `respond` chooses (default 200). `start()` registers nothing global; `close()` stops it.
+ * status `respond` chooses (default 200), after `delayMs` (so two concurrent POSTs would overlap).
+ * `start()` registers nothing global; `close()` stops it.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,7 @@ export interface Received {
 export class TestReceiver {
   readonly requests: Received[] = [];
   respond: (req: { body: string; attempt: number }) => number = () => 200;
+  delayMs = 0;
   private server: Server | null = null;
   url = '';
 
@@ -26,7 +28,8 @@ export class TestReceiver {
         const status = this.respond({ body, attempt: this.requests.length + 1 });
         this.requests.push({ headers: req.headers, body, status });
         res.statusCode = status;
-        res.end();
+        if (this.delayMs > 0) setTimeout(() => res.end(), this.delayMs);
+        else res.end();
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
