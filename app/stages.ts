@@ -16,7 +16,7 @@ import { createElasticsearchSink } from '../connectors/elasticsearch/sink.ts';
 import { createShipper } from '../connectors/file/file-source.ts';
 import { createRedisMaterialiser } from '../connectors/redis/materialiser.ts';
 import { createSearchStoreSink } from '../connectors/search-store/sink.ts';
-import { PgDeliveryLedger } from '../connectors/webhook/pg-delivery-ledger.ts';
+import { SqlDeliveryLedger } from '../connectors/webhook/delivery-ledger.ts';
 import { createWebhookConnector } from '../connectors/webhook/webhook-connector.ts';
 import {
   aggregateStreamsConfig,
@@ -27,6 +27,7 @@ import { alertStreamsConfig, alertTopicSpecs, buildAlertTopology } from '../pipe
 import { triggeredAlertsSink } from '../pipeline/alert/history-recorder.ts';
 import { startGenerator } from '../pipeline/generator/index.ts';
 import { buildParseTopology, parseStreamsConfig, parseTopicSpecs } from '../pipeline/parse/parse-topology.ts';
+import { PgClient } from '../storage/db/pg-client.ts';
 import type { PostgresDatabase } from '../storage/db/postgres-database.ts';
 import type { Database } from '../storage/db/types.ts';
 import type { ParsedLog } from '../storage/logs/types.ts';
@@ -285,9 +286,9 @@ const stages: Stage[] = [
  * connector's default — its own SQLite file in the data dir — is already shared by everyone who
  * delivers (and keeps the deliveries recorded before this change).
  */
-function sharedLedger(db: Database): PgDeliveryLedger | undefined {
-  return db.kind === 'postgres' && 'pool' in db
-    ? new PgDeliveryLedger((db as PostgresDatabase).pool)
+function sharedLedger(db: Database): SqlDeliveryLedger | undefined {
+  return db.kind === 'postgres'
+    ? new SqlDeliveryLedger(new PgClient((db as PostgresDatabase).pool))
     : undefined;
 }
 

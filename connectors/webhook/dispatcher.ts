@@ -146,11 +146,9 @@ export class WebhookDispatcher {
       if (this.stopped) return false;
       let claimed = false;
       try {
-        // Read first, so an already delivered event costs no claim write.
-        record = (await ledger.get(eventId, url)) ?? record;
-        if (record.status !== 'pending') return true; // succeeded or given up before (a redelivery)
         claimed = await ledger.claim(eventId, url, this.owner, this.leaseMs);
-        // Re-read under the claim: another owner may have finished (or counted attempts) meanwhile.
+        // Read under the claim: a redelivered event may be done already, and another owner may
+        // have finished it (or counted attempts) since this dispatcher last looked.
         if (claimed) record = (await ledger.get(eventId, url)) ?? record;
       } catch (err) {
         this.log.warn({ eventId, url, err: describeError(err) }, 'webhook ledger unavailable; retrying');
@@ -165,6 +163,7 @@ export class WebhookDispatcher {
         continue;
       }
       if (record.status !== 'pending') {
+        // Succeeded or given up before (a redelivery, or another owner's work): nothing to send.
         await this.release(eventId, url);
         return true;
       }

@@ -3,6 +3,7 @@ export {
   type DeliveryLedger,
   type DeliveryRecord,
   MemoryDeliveryLedger,
+  SqlDeliveryLedger,
   SqliteDeliveryLedger,
 } from './delivery-ledger.ts';
 export {
@@ -13,7 +14,6 @@ export {
   WebhookDispatcher,
 } from './dispatcher.ts';
 export { jsonPayload, PAYLOAD_VERSION, slackPayload, type WebhookPayload } from './payload.ts';
-export { PgDeliveryLedger } from './pg-delivery-ledger.ts';
 export { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, verifyWebhook } from './signature.ts';
 export { embeddedIPv4, TargetGuard } from './ssrf-guard.ts';
 export {

@@ -36,7 +36,8 @@ export interface WebhookConnectorOptions {
   allowList?: readonly string[];
   /**
    * Where delivery progress is kept. Default: SQLite file `<dataDir>/webhook-deliveries.sqlite`
-   * (one process). Processes sharing a consumer group must share it: `PgDeliveryLedger`.
+   * (one process). Processes sharing a consumer group must share it: `SqlDeliveryLedger` on the
+   * shared PostgreSQL database.
    */
   ledger?: DeliveryLedger;
   dataDir?: string;

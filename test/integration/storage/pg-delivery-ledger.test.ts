@@ -4,10 +4,11 @@
  * An unreachable server fails `beforeAll` (never a skip), as in the other PostgreSQL tests.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SqlDeliveryLedger } from '../../../connectors/webhook/delivery-ledger.ts';
 import { WebhookDispatcher } from '../../../connectors/webhook/dispatcher.ts';
-import { PgDeliveryLedger } from '../../../connectors/webhook/pg-delivery-ledger.ts';
 import { TargetGuard } from '../../../connectors/webhook/ssrf-guard.ts';
 import { type AlertEvent, alertEventId } from '../../../pipeline/alert/types.ts';
+import { PgClient } from '../../../storage/db/pg-client.ts';
 import { openPostgresDatabase, type PostgresDatabase } from '../../../storage/db/postgres-database.ts';
 import { TestReceiver } from '../../unit/alert/webhook-receiver.ts';
 import { randomDatabase } from '../api/pg-helpers.ts';
@@ -39,19 +40,19 @@ function event(url: string): AlertEvent {
   };
 }
 
-describe('PgDeliveryLedger (real PostgreSQL, two processes sharing one database)', () => {
+describe('SqlDeliveryLedger on the real PostgreSQL (two processes sharing one database)', () => {
   const target = randomDatabase();
   let dbA: PostgresDatabase;
   let dbB: PostgresDatabase;
-  let ledgerA: PgDeliveryLedger;
-  let ledgerB: PgDeliveryLedger;
+  let ledgerA: SqlDeliveryLedger;
+  let ledgerB: SqlDeliveryLedger;
   const cleanups: (() => unknown)[] = [];
 
   beforeAll(async () => {
     dbA = await openPostgresDatabase(target.url);
     dbB = await openPostgresDatabase(target.url);
-    ledgerA = new PgDeliveryLedger(dbA.pool);
-    ledgerB = new PgDeliveryLedger(dbB.pool);
+    ledgerA = new SqlDeliveryLedger(new PgClient(dbA.pool));
+    ledgerB = new SqlDeliveryLedger(new PgClient(dbB.pool));
   });
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
@@ -69,7 +70,7 @@ describe('PgDeliveryLedger (real PostgreSQL, two processes sharing one database)
     return r;
   }
 
-  function dispatcher(ledger: PgDeliveryLedger, owner: string, claimLeaseMs?: number): WebhookDispatcher {
+  function dispatcher(ledger: SqlDeliveryLedger, owner: string, claimLeaseMs?: number): WebhookDispatcher {
     const d = new WebhookDispatcher({
       secret: SECRET,
       guard: new TargetGuard(['127.0.0.1']),

@@ -1,5 +1,5 @@
 -- The webhook delivery ledger, shared by every webhook process of the distributed mode
--- (connectors/webhook/pg-delivery-ledger.ts): which receivers already have which alert event.
+-- (SqlDeliveryLedger in connectors/webhook/delivery-ledger.ts): which receivers already have which alert event.
 CREATE TABLE webhook_deliveries (
   event_id         TEXT NOT NULL,
   url              TEXT NOT NULL,
@@ -19,6 +19,6 @@ CREATE TABLE webhook_delivery_claims (
   event_id    TEXT NOT NULL,
   url         TEXT NOT NULL,
   owner       TEXT NOT NULL,
-  lease_until TIMESTAMPTZ NOT NULL,
+  lease_until BIGINT NOT NULL,     -- epoch ms on the database clock
   PRIMARY KEY (event_id, url)
 );
