@@ -10,34 +10,17 @@ import { TargetGuard } from '../../../connectors/webhook/ssrf-guard.ts';
 import { type AlertEvent, alertEventId } from '../../../pipeline/alert/types.ts';
 import { PgClient } from '../../../storage/db/pg-client.ts';
 import { openPostgresDatabase, type PostgresDatabase } from '../../../storage/db/postgres-database.ts';
+import { alertEvent, T0 } from '../../unit/alert/fixtures.ts';
 import { TestReceiver } from '../../unit/alert/webhook-receiver.ts';
 import { randomDatabase } from '../api/pg-helpers.ts';
 
 const SECRET = 'test-secret';
-const T0 = Date.UTC(2026, 11, 5, 12, 0, 0);
 
 let seq = 0;
+/** A distinct event per test (the database is shared by the whole file), to one receiver. */
 function event(url: string): AlertEvent {
-  seq += 1; // a distinct event per test: the database is shared by the whole file
-  return {
-    rule_id: 7,
-    rule_name: 'payment errors',
-    state: 'FIRING',
-    value: 42,
-    threshold: 10,
-    window_seconds: 60,
-    service: 'payment-service',
-    labels: {},
-    severity: 'critical',
-    started_at: T0 + seq,
-    resolved_at: null,
-    fingerprint: 'abcdef0123456789',
-    emitted_at: T0 + seq,
-    condition: 'count_above',
-    reason: 'threshold',
-    silenced: false,
-    targets: [{ url, format: 'json' }],
-  };
+  seq += 1;
+  return alertEvent({ started_at: T0 + seq, emitted_at: T0 + seq, targets: [{ url, format: 'json' }] });
 }
 
 describe('SqlDeliveryLedger on the real PostgreSQL (two processes sharing one database)', () => {

@@ -1,4 +1,5 @@
 import type { AlertKeyValue, AlertStoreValue } from '../../../pipeline/alert/alert-engine.ts';
+import type { AlertEvent } from '../../../pipeline/alert/types.ts';
 import type { AlertRule } from '../../../storage/db/types.ts';
 import type { MetricWindow } from '../../../storage/metrics/types.ts';
 
@@ -54,5 +55,29 @@ export function mapStore(): AlertKeyValue & { map: Map<string, AlertStoreValue> 
       map.delete(k);
     },
     entries: () => [...map.entries()],
+  };
+}
+
+/** An alert event as the alert stage emits it (firing, no receivers unless given). */
+export function alertEvent(overrides: Partial<AlertEvent> = {}): AlertEvent {
+  return {
+    rule_id: 7,
+    rule_name: 'payment errors',
+    state: 'FIRING',
+    value: 42,
+    threshold: 10,
+    window_seconds: 60,
+    service: 'payment-service',
+    labels: { team: 'payments' },
+    severity: 'critical',
+    started_at: T0,
+    resolved_at: null,
+    fingerprint: 'abcdef0123456789',
+    emitted_at: T0,
+    condition: 'count_above',
+    reason: 'threshold',
+    silenced: false,
+    targets: [],
+    ...overrides,
   };
 }

@@ -4,9 +4,8 @@ import { type DeliveryRecord, MemoryDeliveryLedger } from '../../../connectors/w
 import { backoffDelay, WebhookDispatcher } from '../../../connectors/webhook/dispatcher.ts';
 import { signWebhook, verifyWebhook } from '../../../connectors/webhook/signature.ts';
 import { embeddedIPv4, TargetGuard } from '../../../connectors/webhook/ssrf-guard.ts';
-import type { AlertEvent } from '../../../pipeline/alert/types.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
-import { T0 } from './fixtures.ts';
+import { alertEvent, T0 } from './fixtures.ts';
 import { TestReceiver } from './webhook-receiver.ts';
 
 const SECRET = 'test-secret';
@@ -27,29 +26,6 @@ async function metricValue(
       Object.entries(labels).every(([k, x]) => v.labels[k] === x),
   );
   return hit?.value ?? 0;
-}
-
-function event(overrides: Partial<AlertEvent> = {}): AlertEvent {
-  return {
-    rule_id: 7,
-    rule_name: 'payment errors',
-    state: 'FIRING',
-    value: 42,
-    threshold: 10,
-    window_seconds: 60,
-    service: 'payment-service',
-    labels: { team: 'payments' },
-    severity: 'critical',
-    started_at: T0,
-    resolved_at: null,
-    fingerprint: 'abcdef0123456789',
-    emitted_at: T0,
-    condition: 'count_above',
-    reason: 'threshold',
-    silenced: false,
-    targets: [],
-    ...overrides,
-  };
 }
 
 const receivers: TestReceiver[] = [];
@@ -169,7 +145,7 @@ describe('SSRF guard', () => {
     const registry = new Registry();
     const d = new WebhookDispatcher({ secret: SECRET, guard: new TargetGuard(), ledger, registry });
     dispatchers.push(d);
-    expect(await d.dispatch(event({ targets: [{ url: r.url, format: 'json' }] }))).toBe(true);
+    expect(await d.dispatch(alertEvent({ targets: [{ url: r.url, format: 'json' }] }))).toBe(true);
     expect(r.requests).toHaveLength(0);
     expect(await metricValue(registry, 'logflow_webhook_deliveries_total', { result: 'refused' })).toBe(1);
     expect(await metricValue(registry, 'logflow_webhook_deliveries_total', { result: 'gave_up' })).toBe(0);
@@ -181,7 +157,7 @@ describe('SSRF guard', () => {
 describe('webhook dispatcher', () => {
   it('POSTs a signed JSON payload with status and the alert', async () => {
     const r = await receiver();
-    await dispatcher().dispatch(event({ targets: [{ url: r.url, format: 'json' }] }));
+    await dispatcher().dispatch(alertEvent({ targets: [{ url: r.url, format: 'json' }] }));
     expect(r.requests).toHaveLength(1);
     const [req] = r.requests;
     expect(req.headers['content-type']).toBe('application/json');
@@ -214,7 +190,7 @@ describe('webhook dispatcher', () => {
   it('sends a Slack-compatible body to slack targets', async () => {
     const r = await receiver();
     await dispatcher().dispatch(
-      event({ state: 'RESOLVED', resolved_at: T0 + 1000, targets: [{ url: r.url, format: 'slack' }] }),
+      alertEvent({ state: 'RESOLVED', resolved_at: T0 + 1000, targets: [{ url: r.url, format: 'slack' }] }),
     );
     const body = JSON.parse(r.requests[0].body);
     expect(body.text).toContain('[RESOLVED] payment errors');
@@ -228,7 +204,7 @@ describe('webhook dispatcher', () => {
     const ledger = new MemoryDeliveryLedger();
     const registry = new Registry();
     const done = await dispatcher(ledger, {}, registry).dispatch(
-      event({
+      alertEvent({
         targets: [
           { url: good.url, format: 'json' },
           { url: flaky.url, format: 'json' },
@@ -247,7 +223,7 @@ describe('webhook dispatcher', () => {
     expect(await metricValue(registry, seconds, { outcome: 'failed' }, `${seconds}_count`)).toBe(3);
     // the same event again (a redelivered record): nobody gets it twice
     await dispatcher(ledger).dispatch(
-      event({
+      alertEvent({
         targets: [
           { url: good.url, format: 'json' },
           { url: flaky.url, format: 'json' },
@@ -280,7 +256,7 @@ describe('webhook dispatcher', () => {
     });
     dispatchers.push(d);
     await d.dispatch(
-      event({
+      alertEvent({
         targets: [
           { url: down.url, format: 'json' },
           { url: rejecting.url, format: 'json' },
@@ -307,9 +283,9 @@ describe('webhook dispatcher', () => {
       defaultTargets: [{ url: r.url, format: 'json' }],
     });
     dispatchers.push(d);
-    await d.dispatch(event({ silenced: true, targets: [{ url: r.url, format: 'json' }] }));
+    await d.dispatch(alertEvent({ silenced: true, targets: [{ url: r.url, format: 'json' }] }));
     expect(r.requests).toHaveLength(0);
-    await d.dispatch(event({ targets: [{ url: r.url, format: 'json' }] }));
+    await d.dispatch(alertEvent({ targets: [{ url: r.url, format: 'json' }] }));
     expect(r.requests).toHaveLength(1);
   });
 
@@ -318,7 +294,7 @@ describe('webhook dispatcher', () => {
     down.respond = () => 503;
     const ledger = new MemoryDeliveryLedger();
     const d = dispatcher(ledger, { baseDelayMs: 60_000, maxDelayMs: 60_000 });
-    const pending = d.dispatch(event({ targets: [{ url: down.url, format: 'json' }] }));
+    const pending = d.dispatch(alertEvent({ targets: [{ url: down.url, format: 'json' }] }));
     await waitFor(() => down.requests.length === 1);
     d.stop();
     expect(await pending).toBe(false);
@@ -339,7 +315,7 @@ describe('webhook dispatcher', () => {
     const ledger = new StoppingLedger();
     d = dispatcher(ledger, { baseDelayMs: 60_000, maxDelayMs: 60_000 });
     // Without the check in sleep() this waits out the 60 s retry delay (past the test's timeout).
-    expect(await d.dispatch(event({ targets: [{ url: down.url, format: 'json' }] }))).toBe(false);
+    expect(await d.dispatch(alertEvent({ targets: [{ url: down.url, format: 'json' }] }))).toBe(false);
     expect(ledger.all()[0]).toMatchObject({ status: 'pending', attempts: 1 });
   });
 
@@ -359,7 +335,7 @@ describe('webhook dispatcher', () => {
       claimRetryMs: 10,
     });
     dispatchers.push(a, b);
-    const evt = event({ targets: [{ url: r.url, format: 'json' }] });
+    const evt = alertEvent({ targets: [{ url: r.url, format: 'json' }] });
     expect(await Promise.all([a.dispatch(evt), b.dispatch(evt)])).toEqual([true, true]);
     expect(r.requests).toHaveLength(1);
     expect(ledger.all()).toMatchObject([{ status: 'succeeded', attempts: 1 }]);
