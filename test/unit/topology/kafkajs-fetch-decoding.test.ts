@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { createRequire, Module } from 'node:module';
-import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 // Imported before kafkajs, as the transport does.
 import {
@@ -9,26 +7,10 @@ import {
 } from '../../../topology/transport/kafkajs-fetch-decoding.ts';
 import { crc32c } from '../../../topology/transport/kafkajs-record-encoding.ts';
 import '../../../topology/transport/kafka-transport.ts';
+import { loadKafkajsOriginal } from '../../helpers/kafkajs-original.ts';
 import { seededRandom } from '../../helpers/seeded-random.ts';
 
 const require = createRequire(import.meta.url);
-
-/**
- * A private copy of one kafkajs source file, bypassing the module cache entry we replaced; its own
- * requires go through the shared cache, except those named in `overrides`.
- */
-function loadOriginal<T>(request: string, overrides: Record<string, unknown> = {}): T {
-  const path = require.resolve(request);
-  const mod = new Module(path) as Module & { _compile(code: string, file: string): void };
-  mod.filename = path;
-  mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(
-    dirname(path),
-  );
-  const shared = mod.require.bind(mod);
-  mod.require = ((id: string) => (id in overrides ? overrides[id] : shared(id))) as NodeJS.Require;
-  mod._compile(readFileSync(path, 'utf8'), path);
-  return mod.exports as T;
-}
 
 type DecoderInstance = { offset: number };
 type DecodeMessages = (decoder: DecoderInstance) => Promise<unknown[]>;
@@ -37,11 +19,11 @@ type BatchClass = new (topic: string, fetchedOffset: unknown, partitionData: unk
 
 const DECODE_MESSAGES = 'kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js';
 const BATCH = 'kafkajs/src/consumer/batch.js';
-const originalDecodeMessages = loadOriginal<DecodeMessages>(DECODE_MESSAGES);
+const originalDecodeMessages = loadKafkajsOriginal<DecodeMessages>(DECODE_MESSAGES);
 const patchedDecodeMessages = require(DECODE_MESSAGES) as DecodeMessages & {
   isLogflowFetchDecoder?: boolean;
 };
-const OriginalBatch = loadOriginal<BatchClass>(BATCH);
+const OriginalBatch = loadKafkajsOriginal<BatchClass>(BATCH);
 const PatchedBatch = require(BATCH) as BatchClass & { isLogflowBatch?: boolean };
 const Decoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => DecoderInstance;
 const Long = require('kafkajs/src/utils/long.js') as { fromValue(v: unknown): unknown };
@@ -320,7 +302,7 @@ describe('kafkajs fetch decoding', () => {
   it('decodes whole fetch responses like kafkajs', async () => {
     const FETCH_V11 = 'kafkajs/src/protocol/requests/fetch/v11/response.js';
     type Response = { decode(raw: Buffer): Promise<unknown> };
-    const original = loadOriginal<Response>(FETCH_V11, { '../v4/decodeMessages': originalDecodeMessages });
+    const original = loadKafkajsOriginal<Response>(FETCH_V11);
     const patched = require(FETCH_V11) as Response;
     const next = rng(11);
     for (let i = 0; i < 50; i++) {

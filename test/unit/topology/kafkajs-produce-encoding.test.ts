@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { compileFunction } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 // Imported before kafkajs, as the transport does.
 import { kafkajsProduceEncodingPatched } from '../../../topology/transport/kafkajs-produce-encoding.ts';
 import { kafkajsRecordEncodingPatched } from '../../../topology/transport/kafkajs-record-encoding.ts';
 import '../../../topology/transport/kafka-transport.ts';
+import { loadKafkajsOriginal } from '../../helpers/kafkajs-original.ts';
 import { seededRandom } from '../../helpers/seeded-random.ts';
 
 const require = createRequire(import.meta.url);
@@ -23,37 +21,8 @@ type ProduceFn = (args: Record<string, unknown>) => Request;
 
 const PRODUCE = 'kafkajs/src/protocol/requests/produce/v3/request.js';
 const RECORD = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
-const KAFKAJS_SRC = dirname(require.resolve('kafkajs/src/index.js'));
 
-/**
- * kafkajs' own produce request with its own record encoder, record batch and CRC: every kafkajs
- * file it needs is compiled again into a private module table, so none of our cache replacements
- * (nor the process' module cache) is involved. Node built-ins come from the real require.
- */
-function loadOriginalGraph<T>(request: string): T {
-  const modules = new Map<string, { exports: unknown }>();
-  const load = (path: string): unknown => {
-    const known = modules.get(path);
-    if (known) return known.exports;
-    const mod = { exports: {} as unknown };
-    modules.set(path, mod);
-    const localRequire = createRequire(path);
-    const requireFn = (id: string): unknown => {
-      const resolved = localRequire.resolve(id);
-      return resolved.startsWith(KAFKAJS_SRC) ? load(resolved) : localRequire(resolved);
-    };
-    const fn = compileFunction(
-      readFileSync(path, 'utf8'),
-      ['exports', 'require', 'module', '__filename', '__dirname'],
-      { filename: path },
-    );
-    fn(mod.exports, requireFn, mod, path, dirname(path));
-    return mod.exports;
-  };
-  return load(require.resolve(request)) as T;
-}
-
-const originalProduce = loadOriginalGraph<ProduceFn>(PRODUCE);
+const originalProduce = loadKafkajsOriginal<ProduceFn>(PRODUCE);
 const patchedProduce = require(PRODUCE) as ProduceFn & {
   isLogflowProduceEncoder?: boolean;
   recordEncoder?: unknown;

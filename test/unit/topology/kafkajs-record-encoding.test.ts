@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { createRequire, Module } from 'node:module';
-import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 // Imported before kafkajs, as the transport does.
 import { crc32c, kafkajsRecordEncodingPatched } from '../../../topology/transport/kafkajs-record-encoding.ts';
 import '../../../topology/transport/kafka-transport.ts';
+import { loadKafkajsOriginal } from '../../helpers/kafkajs-original.ts';
 import { seededRandom } from '../../helpers/seeded-random.ts';
 
 const require = createRequire(import.meta.url);
@@ -12,21 +11,11 @@ const require = createRequire(import.meta.url);
 type Encoded = { buffer: Buffer };
 type RecordFn = (args: Record<string, unknown>) => Encoded;
 
-/** A private copy of one kafkajs source file, bypassing the module cache entry we replaced. */
-function loadOriginal<T>(request: string): T {
-  const path = require.resolve(request);
-  const mod = new Module(path) as Module & { _compile(code: string, file: string): void };
-  mod.filename = path;
-  mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(
-    dirname(path),
-  );
-  mod._compile(readFileSync(path, 'utf8'), path);
-  return mod.exports as T;
-}
-
 const RECORD = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
-const originalRecord = loadOriginal<RecordFn>(RECORD);
-const originalCrc = loadOriginal<(b: Buffer) => number>('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js');
+const originalRecord = loadKafkajsOriginal<RecordFn>(RECORD);
+const originalCrc = loadKafkajsOriginal<(b: Buffer) => number>(
+  'kafkajs/src/protocol/recordBatch/crc32C/crc32C.js',
+);
 const patchedRecord = require(RECORD) as RecordFn;
 const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as {
   RecordBatch: (args: Record<string, unknown>) => Promise<Encoded>;
