@@ -214,12 +214,15 @@ describe('kafkajs produce request encoding', () => {
     expect(throwing).toBeLessThan(300);
   });
 
+  /** A request of one batch: `messages` to partition 0 of topic 't', acks=all. */
+  const oneBatch = (messages: Record<string, unknown>[]) => ({
+    acks: -1,
+    timeout: 1000,
+    topicData: [{ topic: 't', partitions: [{ partition: 0, messages }] }],
+  });
+
   it('reads the clock when encoding, not when the request is made', async () => {
-    const args = {
-      acks: -1,
-      timeout: 1000,
-      topicData: [{ topic: 't', partitions: [{ partition: 0, messages: [{ value: 'a' }, { value: 'b' }] }] }],
-    };
+    const args = oneBatch([{ value: 'a' }, { value: 'b' }]);
     const patched = patchedProduce(args);
     const original = originalProduce(args);
     vi.setSystemTime(NOW + 5000);
@@ -265,18 +268,7 @@ describe('kafkajs produce request encoding', () => {
       ['1e+21', 1e21, '1e+21'],
     ];
     for (const timestamps of orders) {
-      const args = {
-        acks: -1,
-        timeout: 1000,
-        topicData: [
-          {
-            topic: 't',
-            partitions: [
-              { partition: 0, messages: timestamps.map((timestamp) => ({ value: 'v', timestamp })) },
-            ],
-          },
-        ],
-      };
+      const args = oneBatch(timestamps.map((timestamp) => ({ value: 'v', timestamp })));
       expect(await encode(patchedProduce, args)).toEqual(await encode(originalProduce, args));
     }
   });
@@ -284,24 +276,10 @@ describe('kafkajs produce request encoding', () => {
   it('encodes odd timestamp types like kafkajs (its own sort)', async () => {
     const odd = [true, { toString: () => '1700000000000' }, 12n];
     for (const timestamp of odd) {
-      const args = {
-        acks: -1,
-        timeout: 1000,
-        topicData: [
-          {
-            topic: 't',
-            partitions: [
-              {
-                partition: 0,
-                messages: [
-                  { value: 'a', timestamp },
-                  { value: 'b', timestamp: '5' },
-                ],
-              },
-            ],
-          },
-        ],
-      };
+      const args = oneBatch([
+        { value: 'a', timestamp },
+        { value: 'b', timestamp: '5' },
+      ]);
       expect(await encode(patchedProduce, args)).toEqual(await encode(originalProduce, args));
     }
   });
